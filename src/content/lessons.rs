@@ -1,0 +1,215 @@
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{problem::Problem, text::line_of, validate::Parsed, Check, Lesson, SourceFile, Step};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    title: String,
+    minutes: Spanned<u32>,
+    summary: String,
+    #[serde(default)]
+    terms: Vec<Spanned<String>>,
+    #[serde(default)]
+    check: Vec<RawCheck>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    question: String,
+    answer: String,
+}
+
+pub fn parse(
+    file: &SourceFile,
+    out: &mut Vec<Lesson>,
+    parsed: &mut Parsed,
+    problems: &mut Vec<Problem>,
+) {
+    let path = file.display.as_str();
+    let rel = file.rel.strip_prefix("lessons/").unwrap_or(&file.rel);
+    let id = rel.strip_suffix(".md").unwrap_or(rel).to_string();
+    let Some((module, stem)) = id.split_once('/').filter(|(_, s)| !s.contains('/')) else {
+        return problems.push(Problem::new(
+            path,
+            1,
+            "a lesson must be lessons/<module>/<NN>-<slug>.md",
+        ));
+    };
+    let (module, stem) = (module.to_string(), stem.to_string());
+    let number = match stem.split_once('-') {
+        Some((nn, slug))
+            if nn.len() == 2
+                && nn.bytes().all(|b| b.is_ascii_digit())
+                && super::text::is_kebab_id(slug) =>
+        {
+            nn.parse::<u32>().unwrap_or(0)
+        }
+        _ => {
+            return problems.push(Problem::new(
+                path,
+                1,
+                format!("file name {stem}.md must be <NN>-<slug>.md, e.g. 01-why-shard.md"),
+            ))
+        }
+    };
+    let text = file.text.replace("\r\n", "\n");
+    let Some(after_open) = text.strip_prefix("+++\n") else {
+        return problems.push(Problem::new(
+            path,
+            1,
+            "a lesson must start with TOML front matter between +++ lines",
+        ));
+    };
+    let Some(close) = after_open
+        .find("\n+++\n")
+        .or_else(|| after_open.strip_suffix("\n+++").map(|s| s.len()))
+    else {
+        return problems.push(Problem::new(
+            path,
+            1,
+            "front matter is not closed: add a line with +++",
+        ));
+    };
+    let fm_text = &after_open[..close];
+    let fm: FrontMatter = match toml::from_str(fm_text) {
+        Ok(fm) => fm,
+        Err(e) => {
+            let fm_file = SourceFile {
+                text: fm_text.to_string(),
+                ..file.clone()
+            };
+            return problems.push(super::validate::toml_problem(&fm_file, 1, &e));
+        }
+    };
+    let fm_line = |offset: usize| line_of(fm_text, offset) + 1;
+    let body_offset = 4 + close + 5;
+    let body = text.get(body_offset..).unwrap_or("");
+    let body_first_line = line_of(&text, body_offset.min(text.len()));
+
+    let minutes = *fm.minutes.get_ref();
+    if !(1..=60).contains(&minutes) {
+        problems.push(Problem::new(
+            path,
+            fm_line(fm.minutes.span().start),
+            format!("minutes is {minutes}: give a reading time from 1 to 60"),
+        ));
+    }
+    parsed.ids.push((path.to_string(), 1, "lesson", id.clone()));
+    parsed
+        .module_refs
+        .push((path.to_string(), 1, module.clone()));
+    parsed
+        .lesson_lines
+        .insert(id.clone(), (path.to_string(), 1));
+    for t in &fm.terms {
+        parsed.refs.push((
+            path.to_string(),
+            fm_line(t.span().start),
+            format!("terms of lesson {id}"),
+            "term",
+            t.get_ref().clone(),
+        ));
+        parsed.lesson_terms.push((
+            path.to_string(),
+            fm_line(t.span().start),
+            id.clone(),
+            t.get_ref().clone(),
+        ));
+    }
+
+    let steps = split_steps(body);
+    for (line, step) in &steps {
+        parsed.scan_links(
+            path,
+            body_first_line + line,
+            &step.body,
+            &format!("lesson {id}"),
+        );
+    }
+    let words: usize = steps
+        .iter()
+        .map(|(_, s)| super::word_count(&s.title) + super::word_count(&s.body))
+        .sum::<usize>()
+        + fm.check
+            .iter()
+            .map(|c| super::word_count(&c.question) + super::word_count(&c.answer))
+            .sum::<usize>();
+    parsed.lesson_stats.push((
+        path.to_string(),
+        id.clone(),
+        steps.len(),
+        fm.check.len(),
+        words,
+    ));
+
+    out.push(Lesson {
+        id,
+        module,
+        number,
+        title: fm.title,
+        minutes,
+        summary: fm.summary,
+        terms: fm.terms.into_iter().map(Spanned::into_inner).collect(),
+        steps: steps.into_iter().map(|(_, s)| s).collect(),
+        checks: fm
+            .check
+            .into_iter()
+            .map(|c| Check {
+                question: c.question,
+                answer: c.answer,
+            })
+            .collect(),
+    });
+}
+
+/// Splits a lesson body at `## ` headings outside fenced code, returning each step with the
+/// 0-based line (within the body) where its text starts.
+fn split_steps(body: &str) -> Vec<(usize, Step)> {
+    let mut steps: Vec<(usize, Step)> = Vec::new();
+    let mut in_fence = false;
+    for (i, line) in body.split('\n').enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_fence = !in_fence;
+        }
+        if !in_fence {
+            if let Some(title) = line.strip_prefix("## ") {
+                steps.push((
+                    i + 1,
+                    Step {
+                        title: title.trim().to_string(),
+                        body: String::new(),
+                    },
+                ));
+                continue;
+            }
+        }
+        if let Some((_, step)) = steps.last_mut() {
+            step.body.push_str(line);
+            step.body.push('\n');
+        }
+    }
+    for (_, s) in &mut steps {
+        let trimmed = s.body.trim_end().to_string();
+        s.body = trimmed;
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_steps_but_not_inside_code() {
+        let body = "intro\n## One\ntext\n```\n## not a step\n```\n## Two\nmore\n";
+        let steps = split_steps(body);
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].1.title, "One");
+        assert!(steps[0].1.body.contains("## not a step"));
+        assert_eq!(steps[1].0, 7);
+    }
+}

@@ -1,0 +1,200 @@
+//! The content model: modules, glossary terms and lessons, loaded from TOML and Markdown files
+//! (embedded at build time or read from a directory) and checked by the validator.
+
+mod files;
+mod glossary;
+mod lessons;
+pub mod markdown;
+mod modules;
+mod problem;
+mod text;
+mod validate;
+
+use std::collections::HashMap;
+
+pub use files::{embedded_files, read_dir_files, SourceFile};
+pub use problem::Problem;
+pub use text::word_count;
+
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    /// Indices into `Content::lessons`, in lesson order.
+    pub lessons: Vec<usize>,
+    /// Indices into `Content::terms`.
+    pub terms: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Term {
+    pub id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub module: String,
+    pub summary: String,
+    pub body: String,
+    pub see_also: Vec<String>,
+    /// Indices into `Content::lessons` of the lessons that list this term; derived, not authored.
+    pub taught_in: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lesson {
+    /// `<module>/<NN>-<slug>`
+    pub id: String,
+    pub module: String,
+    pub number: u32,
+    pub title: String,
+    pub minutes: u32,
+    pub summary: String,
+    pub terms: Vec<String>,
+    pub steps: Vec<Step>,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub question: String,
+    pub answer: String,
+}
+
+impl Lesson {
+    /// Steps as the reader shows them: the authored steps, then "Check yourself" when the lesson
+    /// has questions.
+    pub fn step_count(&self) -> usize {
+        self.steps.len() + usize::from(!self.checks.is_empty())
+    }
+}
+
+/// Everything sdlab teaches, cross-referenced.
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    pub modules: Vec<Module>,
+    pub terms: Vec<Term>,
+    pub lessons: Vec<Lesson>,
+    term_index: HashMap<String, usize>,
+    lesson_index: HashMap<String, usize>,
+    module_index: HashMap<String, usize>,
+}
+
+impl Content {
+    /// Parses and validates `files`, returning the content that could be read and every problem.
+    pub fn load(files: &[SourceFile]) -> (Content, Vec<Problem>) {
+        let mut problems = Vec::new();
+        let mut modules = Vec::new();
+        let mut terms = Vec::new();
+        let mut lessons = Vec::new();
+        let mut parsed = validate::Parsed::default();
+        for file in files {
+            let rel = file.rel.as_str();
+            if rel == "content/modules.toml" {
+                modules::parse(file, &mut modules, &mut parsed, &mut problems);
+            } else if let Some(module) = rel
+                .strip_prefix("content/glossary/")
+                .and_then(|r| r.strip_suffix(".toml"))
+            {
+                glossary::parse(file, module, &mut terms, &mut parsed, &mut problems);
+            } else if rel.starts_with("lessons/") && rel.ends_with(".md") {
+                lessons::parse(file, &mut lessons, &mut parsed, &mut problems);
+            } else if rel.starts_with("content/quizzes/") {
+                // Reserved for the quiz bank.
+            } else {
+                problems.push(Problem::new(
+                    &file.display,
+                    1,
+                    "unexpected file: not part of the content layout (see CONTENT.md)",
+                ));
+            }
+        }
+        if !files.iter().any(|f| f.rel == "content/modules.toml") {
+            problems.push(Problem::new(
+                "content/modules.toml",
+                1,
+                "missing: every content tree needs a module list",
+            ));
+        }
+        let mut content = Content {
+            modules,
+            terms,
+            lessons,
+            ..Default::default()
+        };
+        content.index();
+        validate::check(&content, &parsed, &mut problems);
+        problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        (content, problems)
+    }
+
+    /// The content compiled into the binary.
+    pub fn embedded() -> (Content, Vec<Problem>) {
+        Content::load(&embedded_files())
+    }
+
+    fn index(&mut self) {
+        self.lessons.sort_by(|a, b| {
+            let ma = self.modules.iter().position(|m| m.id == a.module);
+            let mb = self.modules.iter().position(|m| m.id == b.module);
+            (ma, a.number, &a.id).cmp(&(mb, b.number, &b.id))
+        });
+        self.term_index = self
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+        self.lesson_index = self
+            .lessons
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.clone(), i))
+            .collect();
+        self.module_index = self
+            .modules
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.clone(), i))
+            .collect();
+        for (li, lesson) in self.lessons.iter().enumerate() {
+            if let Some(&mi) = self.module_index.get(&lesson.module) {
+                self.modules[mi].lessons.push(li);
+            }
+            for t in &lesson.terms {
+                if let Some(&ti) = self.term_index.get(t) {
+                    self.terms[ti].taught_in.push(li);
+                }
+            }
+        }
+        for (ti, term) in self.terms.iter().enumerate() {
+            if let Some(&mi) = self.module_index.get(&term.module) {
+                self.modules[mi].terms.push(ti);
+            }
+        }
+    }
+
+    pub fn term(&self, id: &str) -> Option<&Term> {
+        self.term_index.get(id).map(|&i| &self.terms[i])
+    }
+    pub fn term_idx(&self, id: &str) -> Option<usize> {
+        self.term_index.get(id).copied()
+    }
+    pub fn lesson(&self, id: &str) -> Option<&Lesson> {
+        self.lesson_index.get(id).map(|&i| &self.lessons[i])
+    }
+    pub fn lesson_idx(&self, id: &str) -> Option<usize> {
+        self.lesson_index.get(id).copied()
+    }
+    pub fn module(&self, id: &str) -> Option<&Module> {
+        self.module_index.get(id).map(|&i| &self.modules[i])
+    }
+    pub fn module_idx(&self, id: &str) -> Option<usize> {
+        self.module_index.get(id).copied()
+    }
+}

@@ -1,0 +1,227 @@
+//! Cross-file checks: every id unique and well formed, every link resolves, every term taught,
+//! sizes within the limits CONTENT.md states.
+
+use std::collections::{HashMap, HashSet};
+
+use pulldown_cmark::{Event, Parser, Tag};
+
+use super::{problem::Problem, text::line_of, word_count, Content, SourceFile};
+
+type At = (String, usize);
+
+/// Where things were found while parsing, so problems can name a file and line.
+#[derive(Default)]
+pub struct Parsed {
+    /// (path, line, kind, id) of every declared id.
+    pub ids: Vec<(String, usize, &'static str, String)>,
+    pub module_lines: HashMap<String, At>,
+    pub term_lines: HashMap<String, At>,
+    pub lesson_lines: HashMap<String, At>,
+    /// (path, line, module id) for glossary files and lesson folders.
+    pub module_refs: Vec<(String, usize, String)>,
+    /// (path, line, what refers, kind, target).
+    pub refs: Vec<(String, usize, String, &'static str, String)>,
+    /// (path, line, lesson id, term id) of each `terms` entry.
+    pub lesson_terms: Vec<(String, usize, String, String)>,
+    /// (path, body line, term id).
+    pub term_bodies: Vec<(String, usize, String)>,
+    /// (path, lesson id, steps, checks, words).
+    pub lesson_stats: Vec<(String, String, usize, usize, usize)>,
+    /// Term ids linked from each lesson's body.
+    pub lesson_links: HashMap<String, HashSet<String>>,
+}
+
+impl Parsed {
+    /// Records every `term:` / `lesson:` link in a Markdown text that starts at `first_line`.
+    pub fn scan_links(&mut self, path: &str, first_line: usize, markdown: &str, owner: &str) {
+        for (event, range) in Parser::new(markdown).into_offset_iter() {
+            let Event::Start(Tag::Link { dest_url, .. }) = event else {
+                continue;
+            };
+            let line = first_line + line_of(markdown, range.start) - 1;
+            let (kind, target) = match dest_url.split_once(':') {
+                Some(("term", t)) => ("term", t),
+                Some(("lesson", l)) => ("lesson", l),
+                Some(("http" | "https", _)) => continue,
+                _ => {
+                    self.refs.push((
+                        path.to_string(),
+                        line,
+                        owner.to_string(),
+                        "link",
+                        dest_url.to_string(),
+                    ));
+                    continue;
+                }
+            };
+            self.refs.push((
+                path.to_string(),
+                line,
+                owner.to_string(),
+                kind,
+                target.to_string(),
+            ));
+            if let (Some(lesson), "term") = (owner.strip_prefix("lesson "), kind) {
+                self.lesson_links
+                    .entry(lesson.to_string())
+                    .or_default()
+                    .insert(target.to_string());
+            }
+        }
+    }
+}
+
+/// A TOML error as a problem on the line its span points at; `line_offset` is where `file.text`
+/// starts in the real file (front matter starts after the `+++` line).
+pub fn toml_problem(file: &SourceFile, line_offset: usize, err: &toml::de::Error) -> Problem {
+    let line = err
+        .span()
+        .map(|s| line_of(&file.text, s.start))
+        .unwrap_or(1)
+        + line_offset;
+    let message = err.message().trim().replace('\n', " ");
+    Problem::new(&file.display, line, format!("invalid TOML: {message}"))
+}
+
+pub fn check(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
+    let mut seen: HashMap<(&str, &str), (&str, usize)> = HashMap::new();
+    for (path, line, kind, id) in &parsed.ids {
+        let bare = if *kind == "lesson" {
+            id.split_once('/').map_or(id.as_str(), |(_, s)| s)
+        } else {
+            id.as_str()
+        };
+        if *kind != "lesson" && !super::text::is_kebab_id(bare) {
+            problems.push(Problem::new(
+                path,
+                *line,
+                format!("{kind} id {id:?} must be lowercase kebab-case (a-z, 0-9, -)"),
+            ));
+        }
+        if let Some((p, l)) = seen.insert((kind, id.as_str()), (path.as_str(), *line)) {
+            problems.push(Problem::new(
+                path,
+                *line,
+                format!("duplicate {kind} id {id:?} (first at {p}:{l})"),
+            ));
+        }
+    }
+    for (path, line, module) in &parsed.module_refs {
+        if content.module(module).is_none() {
+            problems.push(Problem::new(
+                path,
+                *line,
+                format!("unknown module {module:?}: not in content/modules.toml"),
+            ));
+        }
+    }
+    for (path, line, owner, kind, target) in &parsed.refs {
+        let ok = match *kind {
+            "term" => content.term(target).is_some(),
+            "lesson" => content.lesson(target).is_some(),
+            _ => false,
+        };
+        if !ok {
+            let msg = match *kind {
+                "link" => format!("{owner}: link target {target:?} is not term:<id>, lesson:<id> or a web address"),
+                _ => format!("{owner}: unknown {kind} {target:?}"),
+            };
+            problems.push(Problem::new(path, *line, msg));
+        }
+    }
+    for (path, line, term) in &parsed.term_bodies {
+        if let Some(t) = content.term(term) {
+            let words = word_count(&t.body);
+            if !(80..=250).contains(&words) {
+                problems.push(Problem::new(
+                    path,
+                    *line,
+                    format!("term {term}: body has {words} words (80 to 250)"),
+                ));
+            }
+            if t.see_also.iter().any(|s| s == term) {
+                problems.push(Problem::new(
+                    path,
+                    *line,
+                    format!("term {term}: see_also lists the term itself"),
+                ));
+            }
+        }
+    }
+    for (path, line, lesson, term) in &parsed.lesson_terms {
+        let linked = parsed
+            .lesson_links
+            .get(lesson)
+            .is_some_and(|l| l.contains(term));
+        if content.term(term).is_some() && !linked {
+            problems.push(Problem::new(
+                path,
+                *line,
+                format!(
+                    "term {term} is taught here but never linked in the text as [..](term:{term})"
+                ),
+            ));
+        }
+    }
+    for (path, id, steps, checks, words) in &parsed.lesson_stats {
+        let total = steps + usize::from(*checks > 0);
+        if !(2..=7).contains(steps) {
+            problems.push(Problem::new(
+                path,
+                1,
+                format!("lesson {id} has {steps} `## ` steps (2 to 7, plus Check yourself)"),
+            ));
+        }
+        if !(2..=4).contains(checks) {
+            problems.push(Problem::new(
+                path,
+                1,
+                format!("lesson {id} has {checks} [[check]] questions (2 to 4)"),
+            ));
+        }
+        if !(3..=8).contains(&total) && (2..=7).contains(steps) {
+            problems.push(Problem::new(
+                path,
+                1,
+                format!("lesson {id} has {total} steps in all (3 to 8)"),
+            ));
+        }
+        if !(400..=1500).contains(words) {
+            problems.push(Problem::new(
+                path,
+                1,
+                format!("lesson {id} has {words} words (400 to 1500)"),
+            ));
+        }
+    }
+    for term in &content.terms {
+        if term.taught_in.is_empty() {
+            let (path, line) = parsed.term_lines.get(&term.id).cloned().unwrap_or_default();
+            problems.push(Problem::new(
+                &path,
+                line,
+                format!(
+                    "term {} is not taught by any lesson: list it in a lesson's `terms`",
+                    term.id
+                ),
+            ));
+        }
+    }
+    for module in &content.modules {
+        if module.lessons.is_empty() {
+            let (path, line) = parsed
+                .module_lines
+                .get(&module.id)
+                .cloned()
+                .unwrap_or_default();
+            problems.push(Problem::new(
+                &path,
+                line,
+                format!(
+                    "module {} has no lessons under lessons/{}/",
+                    module.id, module.id
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! sdlab: an interactive terminal lab for learning system design.
+
+pub mod cli;
+pub mod content;
+pub mod search;
+pub mod state;
+pub mod theme;
+pub mod tui;

@@ -1,0 +1,344 @@
+//! Fuzzy search over glossary terms, lessons and modules, with a typo fallback.
+//!
+//! Ranking is tiered so the order is predictable: an exact name beats a name prefix, which beats an
+//! exact alias, a fuzzy name match, a fuzzy alias match, a near-miss typo, and last a fuzzy match in
+//! the summary. fuzzy-matcher only finds subsequences ("quorm" in "quorum"), so transpositions such
+//! as "qourum" or "shrading" are caught by a Damerau–Levenshtein comparison instead.
+
+use fuzzy_matcher::skim::SkimMatcherV2;
+use fuzzy_matcher::FuzzyMatcher;
+
+use crate::content::Content;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    Term(usize),
+    Lesson(usize),
+    Module(usize),
+}
+
+impl Target {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Target::Term(_) => "term",
+            Target::Lesson(_) => "lesson",
+            Target::Module(_) => "module",
+        }
+    }
+}
+
+struct Entry {
+    target: Target,
+    name: String,
+    name_lower: String,
+    aliases_lower: Vec<String>,
+    summary_lower: String,
+}
+
+/// One result: what it points at, its score and which characters of its name matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub target: Target,
+    pub score: i64,
+    /// Char indices into the entry's name that matched the query (for highlighting).
+    pub name_matches: Vec<usize>,
+}
+
+pub struct SearchIndex {
+    entries: Vec<Entry>,
+    matcher: SkimMatcherV2,
+}
+
+const EXACT_NAME: i64 = 10_000;
+const NAME_PREFIX: i64 = 8_000;
+const EXACT_ALIAS: i64 = 7_000;
+const FUZZY_NAME: i64 = 4_000;
+const FUZZY_ALIAS: i64 = 3_000;
+const TYPO: i64 = 2_500;
+/// Fuzzy scores are capped below the gap between tiers so a tier is never overtaken.
+const FUZZY_CAP: i64 = 999;
+
+impl SearchIndex {
+    /// The glossary: terms only, listed alphabetically when the query is empty.
+    pub fn terms(content: &Content) -> SearchIndex {
+        let mut entries: Vec<Entry> = content
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| entry(Target::Term(i), &t.name, &t.aliases, &t.summary))
+            .collect();
+        entries.sort_by(|a, b| a.name_lower.cmp(&b.name_lower));
+        SearchIndex {
+            entries,
+            matcher: SkimMatcherV2::default().ignore_case(),
+        }
+    }
+
+    /// "Go to anything": modules, lessons and terms.
+    pub fn everything(content: &Content) -> SearchIndex {
+        let mut entries = Vec::new();
+        for (i, m) in content.modules.iter().enumerate() {
+            entries.push(entry(
+                Target::Module(i),
+                &m.title,
+                std::slice::from_ref(&m.id),
+                &m.summary,
+            ));
+        }
+        for (i, l) in content.lessons.iter().enumerate() {
+            entries.push(entry(
+                Target::Lesson(i),
+                &l.title,
+                std::slice::from_ref(&l.id),
+                &l.summary,
+            ));
+        }
+        let mut terms = SearchIndex::terms(content).entries;
+        entries.append(&mut terms);
+        SearchIndex {
+            entries,
+            matcher: SkimMatcherV2::default().ignore_case(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn name(&self, target: Target) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|e| e.target == target)
+            .map(|e| e.name.as_str())
+    }
+
+    /// Best hits first, at most `limit`. An empty query lists entries in their natural order.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        let query = query.trim().to_lowercase();
+        if query.is_empty() {
+            return self
+                .entries
+                .iter()
+                .take(limit)
+                .map(|e| Hit {
+                    target: e.target,
+                    score: 0,
+                    name_matches: vec![],
+                })
+                .collect();
+        }
+        let mut scored: Vec<(i64, usize, bool)> = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            if let Some((score, on_name)) = self.score(e, &query) {
+                scored.push((score, i, on_name));
+            }
+        }
+        scored.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| {
+                    self.entries[a.1]
+                        .name
+                        .len()
+                        .cmp(&self.entries[b.1].name.len())
+                })
+                .then_with(|| {
+                    self.entries[a.1]
+                        .name_lower
+                        .cmp(&self.entries[b.1].name_lower)
+                })
+        });
+        scored
+            .into_iter()
+            .take(limit)
+            .map(|(score, i, on_name)| {
+                let e = &self.entries[i];
+                let name_matches = if on_name {
+                    self.matcher
+                        .fuzzy_indices(&e.name, &query)
+                        .map(|(_, idx)| idx)
+                        .unwrap_or_default()
+                } else {
+                    vec![]
+                };
+                Hit {
+                    target: e.target,
+                    score,
+                    name_matches,
+                }
+            })
+            .collect()
+    }
+
+    /// The entry's score for `query` (lowercase) and whether the name itself matched.
+    fn score(&self, e: &Entry, query: &str) -> Option<(i64, bool)> {
+        if e.name_lower == query {
+            return Some((EXACT_NAME, true));
+        }
+        if e.name_lower.starts_with(query) {
+            return Some((NAME_PREFIX - e.name_lower.len() as i64, true));
+        }
+        if e.aliases_lower.iter().any(|a| a == query) {
+            return Some((EXACT_ALIAS, false));
+        }
+        if let Some(s) = self.fuzzy(&e.name_lower, query) {
+            return Some((FUZZY_NAME + s, true));
+        }
+        let alias = e
+            .aliases_lower
+            .iter()
+            .filter_map(|a| self.fuzzy(a, query))
+            .max();
+        if let Some(s) = alias {
+            return Some((FUZZY_ALIAS + s, false));
+        }
+        if let Some(d) = typo_distance(e, query) {
+            return Some((TYPO - 300 * d as i64, false));
+        }
+        if query.chars().count() >= 3 {
+            if let Some(s) = self.fuzzy(&e.summary_lower, query) {
+                // Scattered letters across a long summary are noise; ask for a decent match.
+                if s >= 12 * query.chars().count() as i64 {
+                    return Some((s, false));
+                }
+            }
+        }
+        None
+    }
+
+    fn fuzzy(&self, haystack: &str, query: &str) -> Option<i64> {
+        if !is_subsequence(query, haystack) {
+            return None;
+        }
+        self.matcher
+            .fuzzy_match(haystack, query)
+            .map(|s| s.min(FUZZY_CAP))
+    }
+}
+
+fn entry(target: Target, name: &str, aliases: &[String], summary: &str) -> Entry {
+    Entry {
+        target,
+        name: name.to_string(),
+        name_lower: name.to_lowercase(),
+        aliases_lower: aliases.iter().map(|a| a.to_lowercase()).collect(),
+        summary_lower: summary.to_lowercase(),
+    }
+}
+
+/// Cheap test that every character of `needle` occurs in order in `hay` (both lowercase), so
+/// the fuzzy matcher only runs where it can match.
+fn is_subsequence(needle: &str, hay: &str) -> bool {
+    let mut hay = hay.chars();
+    needle
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .all(|n| hay.any(|h| h == n))
+}
+
+/// Smallest edit distance (with transpositions) between the query and the entry's name, a word
+/// of it, an alias, or the name's prefix of the query's length, when it is a plausible typo.
+fn typo_distance(e: &Entry, query: &str) -> Option<usize> {
+    let len = query.chars().count();
+    if len < 4 {
+        return None;
+    }
+    let allowed = if len <= 5 { 1 } else { 2 };
+    let prefix: String = e.name_lower.chars().take(len).collect();
+    let words = e
+        .name_lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 3);
+    std::iter::once(e.name_lower.as_str())
+        .chain(std::iter::once(prefix.as_str()))
+        .chain(words)
+        .chain(e.aliases_lower.iter().map(String::as_str))
+        .map(|candidate| strsim::damerau_levenshtein(query, candidate))
+        .min()
+        .filter(|&d| d <= allowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(items: &[(&str, &[&str], &str)]) -> SearchIndex {
+        let entries = items
+            .iter()
+            .enumerate()
+            .map(|(i, (n, a, s))| {
+                let aliases: Vec<String> = a.iter().map(|x| x.to_string()).collect();
+                entry(Target::Term(i), n, &aliases, s)
+            })
+            .collect();
+        SearchIndex {
+            entries,
+            matcher: SkimMatcherV2::default().ignore_case(),
+        }
+    }
+
+    fn names(idx: &SearchIndex, q: &str) -> Vec<String> {
+        idx.search(q, 10)
+            .iter()
+            .map(|h| idx.name(h.target).unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn exact_name_beats_alias_beats_fuzzy_summary() {
+        let idx = index(&[
+            ("Cache hit", &[], "a request served by the cache"),
+            (
+                "Write-through",
+                &["cache"],
+                "writes go to the cache and the store",
+            ),
+            ("Cache", &[], "a fast copy of data"),
+            ("Eviction", &[], "removing entries from a full cache"),
+        ]);
+        let got = names(&idx, "cache");
+        assert_eq!(got[0], "Cache");
+        assert_eq!(got[1], "Cache hit");
+        assert_eq!(got[2], "Write-through");
+        assert_eq!(got[3], "Eviction");
+    }
+
+    #[test]
+    fn typos_find_the_term() {
+        let idx = index(&[
+            ("Read quorum", &[], "replicas a read waits for"),
+            ("Quorum", &["majority"], "the minimum number of votes"),
+            (
+                "Sharding",
+                &["partitioning"],
+                "splitting data across machines",
+            ),
+            ("Sharded counter", &[], "a counter spread over shards"),
+        ]);
+        assert_eq!(names(&idx, "quorm")[0], "Quorum");
+        assert_eq!(names(&idx, "qourum")[0], "Quorum");
+        assert_eq!(names(&idx, "shrading")[0], "Sharding");
+    }
+
+    #[test]
+    fn name_matches_are_reported_for_highlighting() {
+        let idx = index(&[("Quorum", &[], "")]);
+        let hit = &idx.search("qrm", 1)[0];
+        assert_eq!(hit.name_matches, vec![0, 3, 5]);
+    }
+
+    #[test]
+    fn empty_query_lists_everything_in_order() {
+        let idx = index(&[("A", &[], ""), ("B", &[], "")]);
+        assert_eq!(names(&idx, ""), vec!["A", "B"]);
+    }
+
+    #[test]
+    fn unrelated_queries_find_nothing() {
+        let idx = index(&[("Quorum", &[], "votes")]);
+        assert!(idx.search("zzzz", 10).is_empty());
+    }
+}

@@ -1,0 +1,367 @@
+//! The application model and its update function (The Elm Architecture): `update` changes the
+//! model in answer to a message and never touches the terminal, so tests drive it with key macros.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+
+use super::{
+    finder::Finder, glossary::Glossary, home::Home, keys, lesson::LessonView, lessons::LessonList,
+    term::TermView,
+};
+use crate::content::Content;
+use crate::search::{SearchIndex, Target};
+use crate::state::{State, Store};
+use crate::theme::Theme;
+
+pub enum Screen {
+    Home(Home),
+    Glossary(Glossary),
+    Term(TermView),
+    Lessons(LessonList),
+    Lesson(LessonView),
+}
+
+impl Screen {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Screen::Home(_) => "Home",
+            Screen::Glossary(_) => "Glossary",
+            Screen::Term(_) => "Glossary term",
+            Screen::Lessons(_) => "Lessons",
+            Screen::Lesson(_) => "Lesson",
+        }
+    }
+}
+
+pub enum Overlay {
+    None,
+    Help,
+    Finder(Finder),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+}
+
+/// What a screen asks the app to do after handling a key.
+pub enum Cmd {
+    None,
+    Push(Screen),
+    Back,
+    Quit,
+    /// Open a `term:` / `lesson:` link.
+    Follow(String),
+    Open(Target),
+    /// The learner is on this step of this lesson (index into `Content::lessons`).
+    Visit(usize, usize),
+    /// Forget one lesson's progress, or everything.
+    Reset(Option<String>),
+    /// Not handled by the screen: try the global keys.
+    Unhandled,
+}
+
+/// The read-only context a screen needs to handle a key.
+pub struct Ctx<'a> {
+    pub content: &'a Content,
+    pub state: &'a State,
+    pub theme: &'a Theme,
+    pub size: (u16, u16),
+}
+
+pub struct App {
+    pub content: Content,
+    pub glossary_index: SearchIndex,
+    pub finder_index: SearchIndex,
+    pub theme: Theme,
+    pub state: State,
+    pub store: Option<Store>,
+    pub stack: Vec<Screen>,
+    pub overlay: Overlay,
+    /// A one-line message shown on top (state file problems, save errors).
+    pub notice: Option<String>,
+    pub size: (u16, u16),
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(content: Content, theme: Theme, state: State, store: Option<Store>) -> App {
+        let glossary_index = SearchIndex::terms(&content);
+        let finder_index = SearchIndex::everything(&content);
+        App {
+            content,
+            glossary_index,
+            finder_index,
+            theme,
+            state,
+            store,
+            stack: vec![Screen::Home(Home::default())],
+            overlay: Overlay::None,
+            notice: None,
+            size: (120, 40),
+            quit: false,
+        }
+    }
+
+    pub fn screen(&self) -> &Screen {
+        self.stack.last().expect("home is never popped")
+    }
+
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            content: &self.content,
+            state: &self.state,
+            theme: &self.theme,
+            size: self.size,
+        }
+    }
+
+    fn save(&mut self) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.save(&self.state) {
+                self.notice = Some(format!(
+                    "could not save progress to {}: {e}",
+                    store.path().display()
+                ));
+            }
+        }
+    }
+
+    pub fn open_glossary(&mut self) {
+        let g = Glossary::new(&self.glossary_index);
+        self.stack.push(Screen::Glossary(g));
+    }
+
+    pub fn open_lessons(&mut self, module: Option<usize>) {
+        let list = LessonList::new(&self.content, &self.state, module);
+        self.stack.push(Screen::Lessons(list));
+    }
+
+    pub fn open_lesson(&mut self, lesson: usize) {
+        let id = &self.content.lessons[lesson].id;
+        let step = self
+            .state
+            .progress(id)
+            .step
+            .min(self.content.lessons[lesson].step_count().saturating_sub(1));
+        self.stack
+            .push(Screen::Lesson(LessonView::new(lesson, step)));
+        self.apply(Cmd::Visit(lesson, step));
+    }
+
+    pub fn open_target(&mut self, target: Target) {
+        match target {
+            Target::Term(i) => self.stack.push(Screen::Term(TermView::new(i))),
+            Target::Lesson(i) => self.open_lesson(i),
+            Target::Module(i) => self.open_lessons(Some(i)),
+        }
+    }
+
+    fn follow(&mut self, link: &str) {
+        match link.split_once(':') {
+            Some(("term", id)) => {
+                if let Some(i) = self.content.term_idx(id) {
+                    self.open_target(Target::Term(i));
+                }
+            }
+            Some(("lesson", id)) => {
+                if let Some(i) = self.content.lesson_idx(id) {
+                    self.open_lesson(i);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn back(&mut self) {
+        if self.stack.len() > 1 {
+            self.stack.pop();
+            // Lists show progress; refresh it when coming back to them.
+            if let Some(Screen::Lessons(list)) = self.stack.last_mut() {
+                list.refresh(&self.content, &self.state);
+            }
+        }
+    }
+
+    pub fn apply(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::None | Cmd::Unhandled => {}
+            Cmd::Push(screen) => self.stack.push(screen),
+            Cmd::Back => self.back(),
+            Cmd::Quit => self.quit = true,
+            Cmd::Follow(link) => self.follow(&link),
+            Cmd::Open(target) => self.open_target(target),
+            Cmd::Visit(lesson, step) => {
+                let l = &self.content.lessons[lesson];
+                self.state.visit(&l.id, step, l.step_count());
+                self.save();
+            }
+            Cmd::Reset(lesson) => {
+                self.state.reset(lesson.as_deref());
+                if let Some(Screen::Lesson(view)) = self.stack.last_mut() {
+                    view.restart();
+                }
+                if let Some(Screen::Lessons(list)) = self.stack.last_mut() {
+                    list.refresh(&self.content, &self.state);
+                }
+                self.save();
+            }
+        }
+    }
+}
+
+/// Applies one message to the model.
+pub fn update(app: &mut App, msg: Msg) {
+    match msg {
+        Msg::Resize(w, h) => app.size = (w, h),
+        Msg::Mouse(mouse) => on_mouse(app, mouse),
+        Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(app, key),
+        Msg::Key(_) => {}
+    }
+}
+
+fn on_key(app: &mut App, key: KeyEvent) {
+    if keys::is_ctrl(&key, 'c') {
+        app.quit = true;
+        return;
+    }
+    match &mut app.overlay {
+        Overlay::Help => {
+            app.overlay = Overlay::None;
+            return;
+        }
+        Overlay::Finder(finder) => {
+            let outcome = finder.on_key(key, &app.finder_index);
+            match outcome {
+                super::finder::Outcome::Stay => {}
+                super::finder::Outcome::Close => app.overlay = Overlay::None,
+                super::finder::Outcome::Open(target) => {
+                    app.overlay = Overlay::None;
+                    app.open_target(target);
+                }
+            }
+            return;
+        }
+        Overlay::None => {}
+    }
+    if keys::is_ctrl(&key, 'p') || key.code == KeyCode::F(1) {
+        if key.code == KeyCode::F(1) {
+            app.overlay = Overlay::Help;
+        } else {
+            app.overlay = Overlay::Finder(Finder::new(&app.finder_index));
+        }
+        return;
+    }
+    let ctx = Ctx {
+        content: &app.content,
+        state: &app.state,
+        theme: &app.theme,
+        size: app.size,
+    };
+    let cmd = match app.stack.last_mut().expect("home is never popped") {
+        Screen::Home(s) => s.on_key(key, &ctx),
+        Screen::Glossary(s) => s.on_key(key, &app.glossary_index),
+        Screen::Term(s) => s.on_key(key, &ctx),
+        Screen::Lessons(s) => s.on_key(key, &ctx),
+        Screen::Lesson(s) => s.on_key(key, &ctx),
+    };
+    match cmd {
+        Cmd::Unhandled => global_key(app, key),
+        cmd => app.apply(cmd),
+    }
+}
+
+/// Keys every screen shares, unless a text field took them first.
+fn global_key(app: &mut App, key: KeyEvent) {
+    if key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return;
+    }
+    match key.code {
+        KeyCode::Char('?') => app.overlay = Overlay::Help,
+        KeyCode::Char(':') => app.overlay = Overlay::Finder(Finder::new(&app.finder_index)),
+        KeyCode::Char('g') => app.open_glossary(),
+        KeyCode::Char('l') => app.open_lessons(None),
+        KeyCode::Char('q') if app.stack.len() == 1 => app.quit = true,
+        KeyCode::Char('q') | KeyCode::Esc | KeyCode::Backspace => app.back(),
+        _ => {}
+    }
+}
+
+fn on_mouse(app: &mut App, mouse: MouseEvent) {
+    let code = match mouse.kind {
+        MouseEventKind::ScrollDown => KeyCode::Down,
+        MouseEventKind::ScrollUp => KeyCode::Up,
+        _ => return,
+    };
+    if !matches!(app.overlay, Overlay::None) {
+        return;
+    }
+    // The wheel scrolls reading screens and moves the selection in lists.
+    let key = KeyEvent::new(code, KeyModifiers::NONE);
+    let ctx = Ctx {
+        content: &app.content,
+        state: &app.state,
+        theme: &app.theme,
+        size: app.size,
+    };
+    let cmd = match app.stack.last_mut().expect("home is never popped") {
+        Screen::Home(s) => s.on_key(key, &ctx),
+        Screen::Glossary(s) => s.on_key(key, &app.glossary_index),
+        Screen::Term(s) => s.on_key(key, &ctx),
+        Screen::Lessons(s) => s.on_key(key, &ctx),
+        Screen::Lesson(s) => s.scroll_by(if code == KeyCode::Down { 3 } else { -3 }, &ctx),
+    };
+    app.apply(cmd);
+}
+
+/// Parses a key macro such as `"g quorm <enter> <tab> <esc>"`: `<name>` is a special key, a
+/// word is typed character by character, and spaces separate tokens (`<space>` types one).
+pub fn key_macro(keys: &str) -> Vec<KeyEvent> {
+    let mut out = Vec::new();
+    for token in keys.split_whitespace() {
+        let special = token.strip_prefix('<').and_then(|t| t.strip_suffix('>'));
+        match special {
+            Some(name) => {
+                let (mods, name) = match name.strip_prefix("c-") {
+                    Some(rest) => (KeyModifiers::CONTROL, rest),
+                    None => (KeyModifiers::NONE, name),
+                };
+                let code = match name {
+                    "enter" => KeyCode::Enter,
+                    "esc" => KeyCode::Esc,
+                    "tab" => KeyCode::Tab,
+                    "backtab" => KeyCode::BackTab,
+                    "bs" => KeyCode::Backspace,
+                    "up" => KeyCode::Up,
+                    "down" => KeyCode::Down,
+                    "left" => KeyCode::Left,
+                    "right" => KeyCode::Right,
+                    "pgup" => KeyCode::PageUp,
+                    "pgdn" => KeyCode::PageDown,
+                    "space" => KeyCode::Char(' '),
+                    "f1" => KeyCode::F(1),
+                    c if c.chars().count() == 1 => KeyCode::Char(c.chars().next().unwrap()),
+                    other => panic!("unknown key <{other}>"),
+                };
+                out.push(KeyEvent::new(code, mods));
+            }
+            None => out.extend(
+                token
+                    .chars()
+                    .map(|c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            ),
+        }
+    }
+    out
+}
+
+/// Feeds a key macro to the app, as a headless test would.
+pub fn press(app: &mut App, keys: &str) {
+    for key in key_macro(keys) {
+        update(app, Msg::Key(key));
+    }
+}

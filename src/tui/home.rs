@@ -1,0 +1,156 @@
+//! Home: the modules in order with progress, and "continue where you left off".
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::app::{App, Cmd, Ctx};
+use super::keys::{hint, more, KeyHint};
+use super::view::{list_window, progress_bar, truncate};
+use crate::search::Target;
+
+#[derive(Debug, Default)]
+pub struct Home {
+    pub selected: usize,
+}
+
+pub const HINTS: &[KeyHint] = &[
+    hint("↑↓", "move"),
+    hint("Enter", "open"),
+    hint("c", "continue"),
+    hint("g", "glossary"),
+    hint("l", "lessons"),
+    hint("Ctrl-P", "go to"),
+    hint("?", "help"),
+    hint("q", "quit"),
+    more("j k", "move"),
+];
+
+/// The lesson to continue, if the learner has started one that still exists.
+fn continue_lesson(ctx: &Ctx) -> Option<usize> {
+    ctx.state
+        .last_lesson
+        .as_deref()
+        .and_then(|id| ctx.content.lesson_idx(id))
+}
+
+impl Home {
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &Ctx) -> Cmd {
+        let modules = ctx.content.modules.len();
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected = (self.selected + 1).min(modules.saturating_sub(1))
+            }
+            KeyCode::Home => self.selected = 0,
+            KeyCode::End => self.selected = modules.saturating_sub(1),
+            KeyCode::Enter | KeyCode::Right if modules > 0 => {
+                return Cmd::Open(Target::Module(self.selected))
+            }
+            KeyCode::Char('c') => {
+                return match continue_lesson(ctx) {
+                    Some(l) => Cmd::Open(Target::Lesson(l)),
+                    None => Cmd::None,
+                }
+            }
+            _ => return Cmd::Unhandled,
+        }
+        Cmd::None
+    }
+
+    pub fn view(&self, app: &App, frame: &mut Frame, area: Rect) {
+        let ctx = app.ctx();
+        let t = &app.theme;
+        let content = &app.content;
+        let width = usize::from(area.width.saturating_sub(2));
+        let mut lines = vec![
+            Line::from(vec![
+                Span::styled("sdlab", t.title),
+                Span::styled(
+                    " — learn system design by reading, searching and driving it",
+                    t.text,
+                ),
+            ]),
+            Line::styled(
+                format!(
+                    "{} modules · {} lessons · {} glossary terms",
+                    content.modules.len(),
+                    content.lessons.len(),
+                    content.terms.len()
+                ),
+                t.dim,
+            ),
+            Line::default(),
+        ];
+        match continue_lesson(&ctx) {
+            Some(li) => {
+                let lesson = &content.lessons[li];
+                let p = app.state.progress(&lesson.id);
+                lines.push(Line::from(vec![
+                    Span::styled("▶ Continue (c): ", t.accent),
+                    Span::styled(truncate(&lesson.title, width.saturating_sub(40)), t.text),
+                    Span::styled(
+                        format!(" — step {} of {}", p.step + 1, lesson.step_count()),
+                        t.dim,
+                    ),
+                ]));
+            }
+            None => lines.push(Line::styled(
+                "New here? Open Foundations below, or press g to search the glossary.",
+                t.accent,
+            )),
+        }
+        lines.push(Line::default());
+        lines.push(Line::styled("Modules", t.title));
+        let header_rows = lines.len();
+        let rows = usize::from(area.height).saturating_sub(header_rows);
+        let (start, end) = list_window(self.selected, content.modules.len(), rows);
+        let name_w = content
+            .modules
+            .iter()
+            .map(|m| m.title.chars().count())
+            .max()
+            .unwrap_or(10)
+            .min(34);
+        for (i, m) in content.modules.iter().enumerate().take(end).skip(start) {
+            let done = m
+                .lessons
+                .iter()
+                .filter(|&&l| app.state.progress(&content.lessons[l].id).completed)
+                .count();
+            let total = m.lessons.len();
+            let selected = i == self.selected;
+            let marker = if selected { "›" } else { " " };
+            let title_style = if selected { t.selected } else { t.text };
+            let used = 2 + 3 + name_w + 2 + 8 + 7;
+            let mut spans = vec![
+                Span::styled(format!("{marker} "), t.accent),
+                Span::styled(format!("{:>2} ", i + 1), t.dim),
+                Span::styled(
+                    format!("{:<name_w$}", truncate(&m.title, name_w)),
+                    title_style,
+                ),
+                Span::raw("  "),
+                Span::styled(
+                    progress_bar(done, total, 8),
+                    if done == total && total > 0 {
+                        t.done
+                    } else {
+                        t.accent
+                    },
+                ),
+                Span::styled(format!(" {done:>2}/{total:<2} "), t.dim),
+            ];
+            if width > used + 10 {
+                spans.push(Span::styled(truncate(&m.summary, width - used), t.dim));
+            }
+            lines.push(Line::from(spans));
+        }
+        frame.render_widget(
+            Paragraph::new(lines),
+            area.inner(ratatui::layout::Margin::new(1, 0)),
+        );
+    }
+}

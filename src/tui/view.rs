@@ -1,0 +1,318 @@
+//! Drawing: the frame around every screen (header, footer of key hints, help overlay, the
+//! "too small" notice) and small helpers the screens share.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
+
+use super::app::{App, Overlay, Screen};
+use super::keys::{KeyHint, GLOBAL};
+use super::{glossary, home, term};
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 18;
+/// Prose is easier to read in lines of bounded length, however wide the terminal.
+pub const MAX_TEXT_WIDTH: u16 = 100;
+
+pub fn view(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(app, frame, area);
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(app, frame, header);
+    match app.screen() {
+        Screen::Home(s) => s.view(app, frame, body),
+        Screen::Glossary(s) => s.view(app, frame, body),
+        Screen::Term(s) => s.view(app, frame, body),
+        Screen::Lessons(s) => s.view(app, frame, body),
+        Screen::Lesson(s) => s.view(app, frame, body),
+    }
+    match &app.overlay {
+        Overlay::None => draw_footer(app, frame, footer, hints(app)),
+        Overlay::Help => {
+            draw_footer(
+                app,
+                frame,
+                footer,
+                &[super::keys::hint("any key", "close help")],
+            );
+            draw_help(app, frame, body);
+        }
+        Overlay::Finder(f) => {
+            draw_footer(app, frame, footer, super::finder::HINTS);
+            f.view(app, frame, body);
+        }
+    }
+}
+
+/// The key hints of the screen on top.
+pub fn hints(app: &App) -> &'static [KeyHint] {
+    match app.screen() {
+        Screen::Home(_) => home::HINTS,
+        Screen::Glossary(_) => glossary::HINTS,
+        Screen::Term(_) => term::HINTS,
+        Screen::Lessons(s) => s.hints(),
+        Screen::Lesson(s) => s.hints(app),
+    }
+}
+
+fn too_small(app: &App, frame: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::styled("Terminal too small", app.theme.title),
+        Line::from(format!(
+            "sdlab needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is {}×{}.",
+            area.width, area.height
+        )),
+        Line::from("Enlarge the window, or press Ctrl-C to quit."),
+    ];
+    let height = (text.len() as u16).min(area.height);
+    let y = area.y + area.height.saturating_sub(height) / 2;
+    let rect = Rect::new(area.x, y, area.width, height);
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: true }).centered(),
+        rect,
+    );
+}
+
+fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(" sdlab ", t.selected)];
+    for screen in app.stack.iter().skip(1) {
+        spans.push(Span::styled(" › ", t.dim));
+        spans.push(Span::styled(screen.name(), t.text));
+    }
+    if let Some(notice) = &app.notice {
+        spans.push(Span::styled("  ⚠ ", t.notice));
+        spans.push(Span::styled(notice.clone(), t.notice));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_footer(app: &App, frame: &mut Frame, area: Rect, hints: &[KeyHint]) {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    let mut used = 0usize;
+    let width = usize::from(area.width);
+    for h in hints.iter().filter(|h| h.footer) {
+        let w = h.keys.width() + h.action.width() + 3;
+        if used + w > width {
+            break;
+        }
+        spans.push(Span::styled(format!(" {}", h.keys), t.key));
+        spans.push(Span::styled(format!(" {} ", h.action), t.dim));
+        used += w;
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_help(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let own = hints(app);
+    let key_w = own
+        .iter()
+        .chain(GLOBAL)
+        .map(|h| h.keys.width())
+        .max()
+        .unwrap_or(8)
+        + 2;
+    let mut lines = vec![Line::styled(
+        format!("Keys on this screen ({})", app.screen().name()),
+        t.title,
+    )];
+    let mut seen = Vec::new();
+    for h in own {
+        if seen.contains(&(h.keys, h.action)) {
+            continue;
+        }
+        seen.push((h.keys, h.action));
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<key_w$}", h.keys), t.key),
+            Span::styled(h.action, t.text),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled("Everywhere (outside a text field)", t.title));
+    for h in GLOBAL {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<key_w$}", h.keys), t.key),
+            Span::styled(h.action, t.text),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        "q / Esc goes back; q on the home screen quits. Esc never quits.",
+        t.dim,
+    ));
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let width = 64.min(area.width);
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border)
+        .title(Span::styled(" Help ", t.title));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    Rect::new(
+        area.x + area.width.saturating_sub(width) / 2,
+        area.y + area.height.saturating_sub(height) / 2,
+        width.min(area.width),
+        height.min(area.height),
+    )
+}
+
+/// A bordered panel with a title; returns the area inside the border.
+pub fn panel(app: &App, frame: &mut Frame, area: Rect, title: Line) -> Rect {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.border)
+        .title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+/// The text column inside a reading panel: one column of padding, at most MAX_TEXT_WIDTH wide.
+pub fn text_column(inner: Rect) -> Rect {
+    let x = inner.x + 1;
+    let width = inner.width.saturating_sub(2).min(MAX_TEXT_WIDTH);
+    Rect::new(x, inner.y, width, inner.height)
+}
+
+/// The reading panel of the term and lesson screens for a terminal of `size`, as the view lays
+/// it out: the update uses it to scroll links into view and to page.
+pub fn reading_area(size: (u16, u16), extra_rows: u16) -> Rect {
+    let body = Rect::new(0, 1, size.0, size.1.saturating_sub(2));
+    let inner = Block::default().borders(Borders::ALL).inner(body);
+    let col = text_column(inner);
+    Rect::new(
+        col.x,
+        col.y + extra_rows,
+        col.width,
+        col.height.saturating_sub(extra_rows),
+    )
+}
+
+/// The first and one-past-last index of a list of `len` rows shown in `rows` lines with
+/// `selected` visible.
+pub fn list_window(selected: usize, len: usize, rows: usize) -> (usize, usize) {
+    if rows == 0 {
+        return (0, 0);
+    }
+    let start = if selected >= rows {
+        selected + 1 - rows
+    } else {
+        0
+    };
+    (start, (start + rows).min(len))
+}
+
+pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
+    let filled = if total == 0 {
+        0
+    } else {
+        (done * width).div_ceil(total).min(width)
+    };
+    format!("{}{}", "■".repeat(filled), "□".repeat(width - filled))
+}
+
+/// Cuts `text` to `width` columns, ending with … when cut.
+pub fn truncate(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for ch in text.chars() {
+        if out.width() + 2 > width {
+            break;
+        }
+        out.push(ch);
+    }
+    out.push('…');
+    out
+}
+
+/// The name with the matched characters highlighted.
+pub fn highlighted(
+    name: &str,
+    matches: &[usize],
+    base: Style,
+    matched: Style,
+) -> Vec<Span<'static>> {
+    name.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            Span::styled(
+                c.to_string(),
+                if matches.contains(&i) {
+                    base.patch(matched)
+                } else {
+                    base
+                },
+            )
+        })
+        .collect()
+}
+
+/// Draws `lines` from `scroll`, clamped so the last page stays full; returns the clamped scroll.
+pub fn draw_scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    lines: Vec<Line<'static>>,
+    scroll: usize,
+) -> usize {
+    let max = lines.len().saturating_sub(usize::from(area.height));
+    let scroll = scroll.min(max);
+    let visible: Vec<Line> = lines
+        .into_iter()
+        .skip(scroll)
+        .take(usize::from(area.height))
+        .collect();
+    frame.render_widget(Paragraph::new(visible), area);
+    scroll
+}
+
+/// Scroll position after a scrolling key, given the document length and the view height.
+pub fn scroll_for(
+    code: crossterm::event::KeyCode,
+    scroll: usize,
+    len: usize,
+    height: usize,
+) -> Option<usize> {
+    use crossterm::event::KeyCode;
+    let max = len.saturating_sub(height);
+    let scroll = scroll.min(max);
+    let page = height.saturating_sub(2).max(1);
+    Some(match code {
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(max),
+        KeyCode::PageUp => scroll.saturating_sub(page),
+        KeyCode::PageDown | KeyCode::Char(' ') => (scroll + page).min(max),
+        KeyCode::Home => 0,
+        KeyCode::End => max,
+        _ => return None,
+    })
+}
+
+/// Scroll position that shows line `line`, keeping the current one when it already does.
+pub fn scroll_to_show(scroll: usize, line: usize, height: usize) -> usize {
+    if line < scroll {
+        line
+    } else if line >= scroll + height {
+        line + 1 - height.max(1)
+    } else {
+        scroll
+    }
+}
