@@ -1,0 +1,137 @@
+//! The app driven headless by key macros, the way a learner drives it.
+
+mod common;
+
+use sdlab::search::Target;
+use sdlab::tui::app::{press, Overlay, Screen};
+
+#[test]
+fn glossary_search_open_follow_and_back() {
+    let mut app = common::app();
+    press(&mut app, "g quorm");
+    let Screen::Glossary(g) = app.screen() else { panic!("glossary") };
+    let Target::Term(first) = g.hits[0].target else { panic!() };
+    assert_eq!(app.content.terms[first].name, "Quorum");
+    press(&mut app, "<enter>");
+    let Screen::Term(t) = app.screen() else { panic!("term view") };
+    assert_eq!(app.content.terms[t.current].name, "Quorum");
+    press(&mut app, "<tab> <enter>");
+    let Screen::Term(t) = app.screen() else { panic!("term view") };
+    assert_ne!(app.content.terms[t.current].name, "Quorum", "followed a link");
+    assert_eq!(t.history.len(), 1);
+    press(&mut app, "<bs>");
+    let Screen::Term(t) = app.screen() else { panic!("term view") };
+    assert_eq!(app.content.terms[t.current].name, "Quorum");
+    press(&mut app, "<esc>");
+    assert!(matches!(app.screen(), Screen::Glossary(_)));
+    press(&mut app, "<esc>");
+    let Screen::Glossary(g) = app.screen() else { panic!("glossary") };
+    assert!(g.query.is_empty(), "first Esc clears the query");
+    press(&mut app, "<esc>");
+    assert!(matches!(app.screen(), Screen::Home(_)));
+    assert!(!app.quit, "Esc never quits");
+    press(&mut app, "<esc> q");
+    assert!(app.quit, "q on home quits");
+}
+
+#[test]
+fn a_text_field_takes_every_printable_key() {
+    let mut app = common::app();
+    press(&mut app, "g q?gl:");
+    let Screen::Glossary(g) = app.screen() else { panic!("glossary") };
+    assert_eq!(g.query, "q?gl:");
+    assert!(!app.quit);
+    assert!(matches!(app.overlay, Overlay::None));
+}
+
+#[test]
+fn lessons_step_through_and_progress_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = common::app_with_store(dir.path());
+    press(&mut app, "l <enter>");
+    let Screen::Lesson(view) = app.screen() else { panic!("lesson") };
+    let lesson = app.content.lessons[view.lesson].clone();
+    assert_eq!(lesson.id, app.content.lessons[0].id);
+    press(&mut app, "n n");
+    assert_eq!(app.state.progress(&lesson.id).step, 2);
+    press(&mut app, "p");
+    assert_eq!(app.state.progress(&lesson.id).step, 1);
+    for _ in 0..lesson.step_count() {
+        press(&mut app, "n");
+    }
+    assert!(app.state.progress(&lesson.id).completed);
+    let Screen::Lesson(view) = app.screen() else { panic!("lesson") };
+    assert!(!view.revealed);
+    press(&mut app, "a");
+    let Screen::Lesson(view) = app.screen() else { panic!("lesson") };
+    assert!(view.revealed, "answers revealed on the check step");
+
+    // A new session continues where this one stopped.
+    let mut again = common::app_with_store(dir.path());
+    assert_eq!(again.state.last_lesson.as_deref(), Some(lesson.id.as_str()));
+    press(&mut again, "c");
+    let Screen::Lesson(view) = again.screen() else { panic!("continue opens the lesson") };
+    assert_eq!(view.step, lesson.step_count() - 1);
+
+    // Reset from the lesson list.
+    press(&mut again, "<esc> l r y");
+    assert!(again.state.lessons.get(&lesson.id).is_none());
+    let saved = std::fs::read_to_string(dir.path().join("state.toml")).unwrap();
+    assert!(!saved.contains(&lesson.id));
+}
+
+#[test]
+fn reset_all_needs_confirmation() {
+    let mut app = common::app();
+    press(&mut app, "l <enter> n <esc> R x");
+    assert!(!app.state.lessons.is_empty(), "any key but y cancels");
+    press(&mut app, "R y");
+    assert!(app.state.lessons.is_empty());
+}
+
+#[test]
+fn finder_reaches_terms_lessons_and_modules() {
+    let mut app = common::app();
+    press(&mut app, "<c-p> consistent hashing <enter>");
+    let Screen::Term(t) = app.screen() else { panic!("term") };
+    assert_eq!(app.content.terms[t.current].name, "Consistent hashing");
+    press(&mut app, "<esc> : replication <enter>");
+    assert!(matches!(app.screen(), Screen::Lessons(_)), "a module opens its lessons");
+}
+
+#[test]
+fn following_a_lesson_link_from_a_term_opens_the_lesson() {
+    let mut app = common::app();
+    press(&mut app, "g sharding <enter>");
+    let Screen::Term(t) = app.screen() else { panic!("term") };
+    let term = app.content.terms[t.current].clone();
+    // The last links of a term are its lessons.
+    press(&mut app, "<backtab> <enter>");
+    let Screen::Lesson(view) = app.screen() else { panic!("lesson") };
+    assert!(term.taught_in.contains(&view.lesson));
+    press(&mut app, "q");
+    assert!(matches!(app.screen(), Screen::Term(_)));
+}
+
+#[test]
+fn help_lists_the_keys_and_any_key_closes_it() {
+    let mut app = common::app();
+    press(&mut app, "?");
+    assert!(matches!(app.overlay, Overlay::Help));
+    press(&mut app, "x");
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(!app.quit);
+}
+
+#[test]
+fn mouse_wheel_scrolls_a_term() {
+    use crossterm::event::{KeyModifiers, MouseEvent, MouseEventKind};
+    use sdlab::tui::{update, Msg};
+    let mut app = common::app();
+    app.size = (60, 18);
+    press(&mut app, "g consistent hashing <enter>");
+    let wheel = MouseEvent { kind: MouseEventKind::ScrollDown, column: 5, row: 5, modifiers: KeyModifiers::NONE };
+    update(&mut app, Msg::Mouse(wheel));
+    let Screen::Term(t) = app.screen() else { panic!("term") };
+    assert_eq!(t.scroll, 1);
+}

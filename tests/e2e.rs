@@ -1,0 +1,139 @@
+//! The real binary in a pseudo-terminal: type keys, read the screen, check the exit.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+
+struct Session {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Session {
+    fn start(home: &std::path::Path) -> Session {
+        let pty = native_pty_system().openpty(PtySize { rows: 30, cols: 100, pixel_width: 0, pixel_height: 0 }).unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_sdlab"));
+        cmd.env("SDLAB_HOME", home);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(30.try_into().unwrap(), 100.try_into().unwrap(), 0)));
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let sink = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().unwrap();
+        // Keep the master alive for the session.
+        std::mem::forget(pty.master);
+        Session { parser, writer, child }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Polls the screen until `check` holds (never a fixed sleep), failing after 10 s.
+    fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if check(&self.screen()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("timed out waiting for {what}; screen:\n{}", self.screen());
+    }
+
+    fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+}
+
+/// The line of the results list that is selected (marked with ›) under the search field.
+fn first_result(screen: &str) -> Option<String> {
+    screen.lines().find(|l| l.contains("› ") && !l.contains("quorm")).map(str::to_string)
+}
+
+#[test]
+fn glossary_round_trip_in_a_real_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Session::start(home.path());
+    s.wait_for("home", |sc| sc.contains("Modules") && sc.contains("Foundations"));
+    assert!(s.parser.lock().unwrap().screen().alternate_screen(), "the lab uses the alternate screen");
+    s.send("g");
+    s.wait_for("glossary", |sc| sc.contains("Search the glossary"));
+    s.send("quorm");
+    s.wait_for("Quorum first", |sc| sc.contains("quorm") && first_result(sc).is_some_and(|l| l.contains("Quorum ")));
+    s.send("\r");
+    s.wait_for("the term", |sc| sc.contains("See also"));
+    s.send("\t\r");
+    s.wait_for("a followed link", |sc| sc.contains("1 back"));
+    s.send("\x7f");
+    s.wait_for("back on Quorum", |sc| !sc.contains("1 back") && sc.contains(" Quorum "));
+    s.send("\x1b");
+    s.wait_for("the list", |sc| sc.contains("Search the glossary"));
+    s.send("\x1b");
+    s.wait_for("cleared query", |sc| !sc.contains("quorm"));
+    s.send("\x1b");
+    s.wait_for("home", |sc| sc.contains("Modules"));
+    s.send("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "sdlab did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    s.wait_for("alternate screen left", |_| !s.parser.lock().unwrap().screen().alternate_screen());
+}
+
+#[test]
+fn ctrl_c_quits_and_restores_the_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Session::start(home.path());
+    s.wait_for("home", |sc| sc.contains("Modules"));
+    s.send("g");
+    s.wait_for("glossary", |sc| sc.contains("Search the glossary"));
+    s.send("\x03");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "sdlab did not exit on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s.wait_for("alternate screen left", |_| !s.parser.lock().unwrap().screen().alternate_screen());
+}
+
+#[test]
+fn a_corrupt_state_file_is_reported_on_screen_and_kept() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("state.toml"), "garbage = = =").unwrap();
+    let mut s = Session::start(home.path());
+    s.wait_for("the notice", |sc| sc.contains("corrupt-"));
+    s.send("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kept: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("state.toml.corrupt-"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(std::fs::read_to_string(home.path().join(&kept[0])).unwrap(), "garbage = = =");
+}

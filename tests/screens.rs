@@ -1,0 +1,92 @@
+//! Snapshots of every screen through ratatui's TestBackend, at 80×24 and 120×40.
+
+mod common;
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use sdlab::tui::app::{press, App};
+use sdlab::tui::{update, view::view, Msg};
+
+fn draw(app: &mut App, width: u16, height: u16) -> String {
+    update(app, Msg::Resize(width, height));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| view(app, f)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn both_sizes(name: &str, keys: &str) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = common::app();
+        update(&mut app, Msg::Resize(w, h));
+        press(&mut app, keys);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&mut app, w, h));
+    }
+}
+
+#[test]
+fn home() {
+    both_sizes("home", "");
+}
+
+#[test]
+fn glossary_with_a_query() {
+    both_sizes("glossary_quorm", "g quorm");
+}
+
+#[test]
+fn a_term() {
+    both_sizes("term_quorum", "g quorum <enter> <tab>");
+}
+
+#[test]
+fn a_lesson_step() {
+    both_sizes("lesson_step", ": why shard <enter> n");
+}
+
+#[test]
+fn lesson_list() {
+    both_sizes("lessons", "l");
+}
+
+#[test]
+fn help_overlay() {
+    both_sizes("help_home", "?");
+}
+
+#[test]
+fn finder() {
+    both_sizes("finder", "<c-p> leader");
+}
+
+#[test]
+fn too_small_notice() {
+    let mut app = common::app();
+    insta::assert_snapshot!("too_small_59x17", draw(&mut app, 59, 17));
+    let mut app = common::app();
+    press(&mut app, "g quorum <enter>");
+    for (w, h) in [(1, 1), (10, 3), (59, 30), (200, 17)] {
+        let screen = draw(&mut app, w, h);
+        assert!(w < 20 || screen.contains("too small"), "{w}x{h}:\n{screen}");
+    }
+}
+
+#[test]
+fn one_lesson_step_per_module_fits_80x24() {
+    let mut app = common::app();
+    let ids: Vec<String> = app.content.modules.iter().map(|m| app.content.lessons[m.lessons[0]].id.clone()).collect();
+    for id in ids {
+        let mut app = common::app();
+        let li = app.content.lesson_idx(&id).unwrap();
+        app.open_lesson(li);
+        insta::assert_snapshot!(format!("module_step_{}", id.replace('/', "_")), draw(&mut app, 80, 24));
+    }
+    // Every step of every lesson renders within 80 columns without panicking.
+    for li in 0..app.content.lessons.len() {
+        app.open_lesson(li);
+        for _ in 0..app.content.lessons[li].step_count() {
+            draw(&mut app, 80, 24);
+            press(&mut app, "n");
+        }
+        press(&mut app, "<esc>");
+    }
+}
