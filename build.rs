@@ -12,16 +12,8 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
     for path in entries {
         if path.is_dir() {
             collect(root, &path, out);
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("toml" | "md")
-        ) {
-            out.push(
-                path.strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/"),
-            );
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("toml" | "md")) {
+            out.push(path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"));
         }
     }
 }
@@ -36,15 +28,8 @@ fn main() {
     let mut code = String::from("pub static FILES: &[(&str, &str)] = &[\n");
     for f in &files {
         let abs = root.join(f);
-        code.push_str(&format!(
-            "    ({f:?}, include_str!({:?})),\n",
-            abs.to_string_lossy()
-        ));
+        code.push_str(&format!("    ({f:?}, include_str!({:?})),\n", abs.to_string_lossy()));
     }
     code.push_str("];\n");
-    fs::write(
-        Path::new(&env::var("OUT_DIR").unwrap()).join("embedded.rs"),
-        code,
-    )
-    .unwrap();
+    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("embedded.rs"), code).unwrap();
 }

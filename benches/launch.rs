@@ -7,7 +7,14 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 
 fn launch_once(home: &std::path::Path) -> Duration {
-    let pty = native_pty_system().openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_sdlab"));
     cmd.env("SDLAB_HOME", home);
     cmd.env("TERM", "xterm-256color");

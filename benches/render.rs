@@ -30,7 +30,9 @@ fn bench(c: &mut Criterion) {
         let mut app = app();
         press(&mut app, keys);
         let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
-        c.bench_function(&format!("render 200x60: {name}"), |b| b.iter(|| terminal.draw(|f| view(&app, f)).unwrap().area));
+        c.bench_function(&format!("render 200x60: {name}"), |b| {
+            b.iter(|| terminal.draw(|f| view(&app, f)).unwrap().area)
+        });
     }
     c.bench_function("first frame in process: load content + build app + draw 120x40", |b| {
         b.iter(|| {

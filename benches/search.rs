@@ -22,7 +22,9 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
-    c.bench_function("search: go-to-anything, \"replication lag\"", |b| b.iter(|| everything.search("replication lag", 200)));
+    c.bench_function("search: go-to-anything, \"replication lag\"", |b| {
+        b.iter(|| everything.search("replication lag", 200))
+    });
 }
 
 criterion_group!(benches, bench);

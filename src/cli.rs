@@ -57,6 +57,18 @@ pub enum Command {
         #[arg(long, value_name = "LESSON", num_args = 0..=1)]
         reset: Option<Option<String>>,
     },
+    /// Interview questions: what is due, the whole bank, or an Anki export
+    Quiz {
+        /// List the questions due for review now (and how many are new)
+        #[arg(long)]
+        due: bool,
+        /// Write the bank as an Anki-importable TSV: --export anki FILE
+        #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"])]
+        export: Option<Vec<String>>,
+        /// Print the question bank as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a shell completion script
     Completions { shell: clap_complete::Shell },
 }
@@ -92,6 +104,10 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
             let content = load(cli.content.as_deref())?;
             progress(&content, reset.as_ref())
         }
+        Some(Command::Quiz { due, export, json }) => {
+            let content = load(cli.content.as_deref())?;
+            quiz(&content, *due, export.as_deref(), *json)
+        }
         None => open_lab(&cli),
     }
 }
@@ -101,8 +117,7 @@ fn load(dir: Option<&Path>) -> Result<Content, String> {
     let (content, problems) = match dir {
         None => Content::embedded(),
         Some(dir) => {
-            let files = read_dir_files(dir)
-                .map_err(|e| format!("cannot read content from {}: {e}", dir.display()))?;
+            let files = read_dir_files(dir).map_err(|e| format!("cannot read content from {}: {e}", dir.display()))?;
             Content::load(&files)
         }
     };
@@ -135,10 +150,11 @@ fn check(dir: Option<&Path>) -> i32 {
         let _ = writeln!(out, "{p}");
     }
     let summary = format!(
-        "checked {} modules, {} lessons, {} glossary terms: {}",
+        "checked {} modules, {} lessons, {} glossary terms, {} quiz questions: {}",
         content.modules.len(),
         content.lessons.len(),
         content.terms.len(),
+        content.questions.len(),
         match problems.len() {
             0 => "no problems".to_string(),
             1 => "1 problem".to_string(),
@@ -171,11 +187,7 @@ fn term_json<'a>(content: &'a Content, index: usize) -> TermJson<'a> {
         summary: &t.summary,
         body: &t.body,
         see_also: &t.see_also,
-        lessons: t
-            .taught_in
-            .iter()
-            .map(|&l| content.lessons[l].id.as_str())
-            .collect(),
+        lessons: t.taught_in.iter().map(|&l| content.lessons[l].id.as_str()).collect(),
     }
 }
 
@@ -186,21 +198,11 @@ fn glossary(content: &Content, query: &str, list: bool, json: bool) -> i32 {
         let all: Vec<usize> = index
             .search("", usize::MAX)
             .into_iter()
-            .filter_map(|h| {
-                if let Target::Term(i) = h.target {
-                    Some(i)
-                } else {
-                    None
-                }
-            })
+            .filter_map(|h| if let Target::Term(i) = h.target { Some(i) } else { None })
             .collect();
         if json {
             let terms: Vec<TermJson> = all.iter().map(|&i| term_json(content, i)).collect();
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&terms).unwrap_or_default()
-            );
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&terms).unwrap_or_default());
         } else {
             for i in all {
                 let _ = writeln!(out, "{}", content.terms[i].name);
@@ -223,11 +225,7 @@ fn glossary(content: &Content, query: &str, list: bool, json: bool) -> i32 {
     }
     let styled = io::stdout().is_terminal() && Theme::color_allowed();
     let t = &content.terms[best];
-    let (bold, reset) = if styled {
-        ("\x1b[1m", "\x1b[0m")
-    } else {
-        ("", "")
-    };
+    let (bold, reset) = if styled { ("\x1b[1m", "\x1b[0m") } else { ("", "") };
     let _ = writeln!(out, "{bold}{}{reset}", t.name);
     if !t.aliases.is_empty() {
         let _ = writeln!(out, "Also: {}", t.aliases.join(", "));
@@ -236,11 +234,7 @@ fn glossary(content: &Content, query: &str, list: bool, json: bool) -> i32 {
         .module(&t.module)
         .map_or(t.module.as_str(), |m| m.title.as_str());
     let _ = writeln!(out, "Module: {module}\n\n{}\n", t.summary);
-    let _ = write!(
-        out,
-        "{}",
-        render(&t.body, 80, &MarkdownStyles::default(), None).plain()
-    );
+    let _ = write!(out, "{}", render(&t.body, 80, &MarkdownStyles::default(), None).plain());
     let see: Vec<&str> = t
         .see_also
         .iter()
@@ -293,8 +287,7 @@ fn lessons(content: &Content, json: bool) {
                     .iter()
                     .map(|&l| {
                         let l = &content.lessons[l];
-                        let mut steps: Vec<&str> =
-                            l.steps.iter().map(|s| s.title.as_str()).collect();
+                        let mut steps: Vec<&str> = l.steps.iter().map(|s| s.title.as_str()).collect();
                         if !l.checks.is_empty() {
                             steps.push("Check yourself");
                         }
@@ -310,11 +303,7 @@ fn lessons(content: &Content, json: bool) {
                     .collect(),
             })
             .collect();
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&modules).unwrap_or_default()
-        );
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&modules).unwrap_or_default());
         return;
     }
     for (i, m) in content.modules.iter().enumerate() {
@@ -364,12 +353,7 @@ fn progress(content: &Content, reset: Option<&Option<String>>) -> Result<i32, St
             for l in &content.lessons {
                 if let Some(p) = state.lessons.get(&l.id) {
                     let mark = if p.completed { "✓" } else { "•" };
-                    println!(
-                        "  {mark} {:<44} step {} of {}",
-                        l.id,
-                        p.step + 1,
-                        l.step_count()
-                    );
+                    println!("  {mark} {:<44} step {} of {}", l.id, p.step + 1, l.step_count());
                 }
             }
         }
@@ -389,5 +373,97 @@ fn open_lab(cli: &Cli) -> Result<i32, String> {
     let mut app = crate::tui::App::new(content, theme, state, Some(store));
     app.notice = notice;
     crate::tui::run(app).map_err(|e| format!("terminal error: {e}"))?;
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct QuestionJson<'a> {
+    id: &'a str,
+    module: &'a str,
+    kind: &'static str,
+    prompt: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    choices: Option<&'a [String]>,
+    answer: String,
+    explanation: &'a str,
+    terms: &'a [String],
+    lesson: Option<&'a str>,
+}
+
+fn quiz(content: &Content, due: bool, export: Option<&[String]>, json: bool) -> Result<i32, String> {
+    use crate::content::quiz::Kind;
+    if let Some(args) = export {
+        let (format, file) = (args[0].as_str(), &args[1]);
+        if format != "anki" {
+            return Err(format!("unknown export format {format:?}: the one supported is anki"));
+        }
+        std::fs::write(file, crate::quiz::anki_tsv(content)).map_err(|e| format!("cannot write {file}: {e}"))?;
+        eprintln!("wrote {} cards to {file}", content.questions.len());
+        return Ok(0);
+    }
+    if due {
+        let mut store = Store::locate().map_err(|e| e.to_string())?;
+        let (state, notice) = store.load();
+        if let Some(n) = notice {
+            eprintln!("sdlab: {n}");
+        }
+        let now = chrono::Utc::now();
+        let c = crate::quiz::counts(content.questions.iter(), &state.cards, now);
+        if json {
+            let due: Vec<&str> = content
+                .questions
+                .iter()
+                .filter(|q| state.cards.get(&q.id).is_some_and(|r| r.card.due <= now))
+                .map(|q| q.id.as_str())
+                .collect();
+            let v = serde_json::json!({ "due": c.due, "new": c.new, "later": c.later, "due_ids": due });
+            println!("{v}");
+            return Ok(0);
+        }
+        println!("{} due now · {} new · {} scheduled later", c.due, c.new, c.later);
+        for q in &content.questions {
+            if state.cards.get(&q.id).is_some_and(|r| r.card.due <= now) {
+                println!("  {:<12} {}", q.module, q.prompt.lines().next().unwrap_or(""));
+            }
+        }
+        return Ok(0);
+    }
+    let bank: Vec<QuestionJson> = content
+        .questions
+        .iter()
+        .map(|q| QuestionJson {
+            id: &q.id,
+            module: &q.module,
+            kind: match q.kind {
+                Kind::Choice { .. } => "choice",
+                Kind::TrueFalse { .. } => "truefalse",
+                Kind::Numeric { .. } => "numeric",
+                Kind::Order { .. } => "order",
+                Kind::Recall { .. } => "recall",
+            },
+            prompt: &q.prompt,
+            choices: match &q.kind {
+                Kind::Choice { choices, .. } => Some(choices),
+                _ => None,
+            },
+            answer: q.answer_text(),
+            explanation: &q.explanation,
+            terms: &q.terms,
+            lesson: q.lesson.as_deref(),
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&bank).unwrap_or_default());
+    } else {
+        for m in &content.modules {
+            let n = content.questions.iter().filter(|q| q.module == m.id).count();
+            println!("{:<16} {n:>3} questions", m.id);
+        }
+        println!(
+            "{:<16} {:>3} questions (sdlab quiz --json lists them)",
+            "total",
+            content.questions.len()
+        );
+    }
     Ok(0)
 }

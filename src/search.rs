@@ -139,17 +139,8 @@ impl SearchIndex {
         }
         scored.sort_by(|a, b| {
             b.0.cmp(&a.0)
-                .then_with(|| {
-                    self.entries[a.1]
-                        .name
-                        .len()
-                        .cmp(&self.entries[b.1].name.len())
-                })
-                .then_with(|| {
-                    self.entries[a.1]
-                        .name_lower
-                        .cmp(&self.entries[b.1].name_lower)
-                })
+                .then_with(|| self.entries[a.1].name.len().cmp(&self.entries[b.1].name.len()))
+                .then_with(|| self.entries[a.1].name_lower.cmp(&self.entries[b.1].name_lower))
         });
         scored
             .into_iter()
@@ -187,11 +178,7 @@ impl SearchIndex {
         if let Some(s) = self.fuzzy(&e.name_lower, query) {
             return Some((FUZZY_NAME + s, true));
         }
-        let alias = e
-            .aliases_lower
-            .iter()
-            .filter_map(|a| self.fuzzy(a, query))
-            .max();
+        let alias = e.aliases_lower.iter().filter_map(|a| self.fuzzy(a, query)).max();
         if let Some(s) = alias {
             return Some((FUZZY_ALIAS + s, false));
         }
@@ -213,9 +200,7 @@ impl SearchIndex {
         if !is_subsequence(query, haystack) {
             return None;
         }
-        self.matcher
-            .fuzzy_match(haystack, query)
-            .map(|s| s.min(FUZZY_CAP))
+        self.matcher.fuzzy_match(haystack, query).map(|s| s.min(FUZZY_CAP))
     }
 }
 
@@ -291,11 +276,7 @@ mod tests {
     fn exact_name_beats_alias_beats_fuzzy_summary() {
         let idx = index(&[
             ("Cache hit", &[], "a request served by the cache"),
-            (
-                "Write-through",
-                &["cache"],
-                "writes go to the cache and the store",
-            ),
+            ("Write-through", &["cache"], "writes go to the cache and the store"),
             ("Cache", &[], "a fast copy of data"),
             ("Eviction", &[], "removing entries from a full cache"),
         ]);
@@ -311,11 +292,7 @@ mod tests {
         let idx = index(&[
             ("Read quorum", &[], "replicas a read waits for"),
             ("Quorum", &["majority"], "the minimum number of votes"),
-            (
-                "Sharding",
-                &["partitioning"],
-                "splitting data across machines",
-            ),
+            ("Sharding", &["partitioning"], "splitting data across machines"),
             ("Sharded counter", &[], "a counter spread over shards"),
         ]);
         assert_eq!(names(&idx, "quorm")[0], "Quorum");

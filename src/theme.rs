@@ -41,13 +41,7 @@ impl Theme {
                 Color::DarkGray,
                 Color::LightYellow,
             ),
-            ThemeName::Light => (
-                Color::Reset,
-                Color::Blue,
-                Color::Magenta,
-                Color::Gray,
-                Color::Red,
-            ),
+            ThemeName::Light => (Color::Reset, Color::Blue, Color::Magenta, Color::Gray, Color::Red),
         };
         let text = Style::new().fg(fg);
         Theme {

@@ -9,23 +9,35 @@ use sdlab::tui::app::{press, Overlay, Screen};
 fn glossary_search_open_follow_and_back() {
     let mut app = common::app();
     press(&mut app, "g quorm");
-    let Screen::Glossary(g) = app.screen() else { panic!("glossary") };
-    let Target::Term(first) = g.hits[0].target else { panic!() };
+    let Screen::Glossary(g) = app.screen() else {
+        panic!("glossary")
+    };
+    let Target::Term(first) = g.hits[0].target else {
+        panic!()
+    };
     assert_eq!(app.content.terms[first].name, "Quorum");
     press(&mut app, "<enter>");
-    let Screen::Term(t) = app.screen() else { panic!("term view") };
+    let Screen::Term(t) = app.screen() else {
+        panic!("term view")
+    };
     assert_eq!(app.content.terms[t.current].name, "Quorum");
     press(&mut app, "<tab> <enter>");
-    let Screen::Term(t) = app.screen() else { panic!("term view") };
+    let Screen::Term(t) = app.screen() else {
+        panic!("term view")
+    };
     assert_ne!(app.content.terms[t.current].name, "Quorum", "followed a link");
     assert_eq!(t.history.len(), 1);
     press(&mut app, "<bs>");
-    let Screen::Term(t) = app.screen() else { panic!("term view") };
+    let Screen::Term(t) = app.screen() else {
+        panic!("term view")
+    };
     assert_eq!(app.content.terms[t.current].name, "Quorum");
     press(&mut app, "<esc>");
     assert!(matches!(app.screen(), Screen::Glossary(_)));
     press(&mut app, "<esc>");
-    let Screen::Glossary(g) = app.screen() else { panic!("glossary") };
+    let Screen::Glossary(g) = app.screen() else {
+        panic!("glossary")
+    };
     assert!(g.query.is_empty(), "first Esc clears the query");
     press(&mut app, "<esc>");
     assert!(matches!(app.screen(), Screen::Home(_)));
@@ -38,7 +50,9 @@ fn glossary_search_open_follow_and_back() {
 fn a_text_field_takes_every_printable_key() {
     let mut app = common::app();
     press(&mut app, "g q?gl:");
-    let Screen::Glossary(g) = app.screen() else { panic!("glossary") };
+    let Screen::Glossary(g) = app.screen() else {
+        panic!("glossary")
+    };
     assert_eq!(g.query, "q?gl:");
     assert!(!app.quit);
     assert!(matches!(app.overlay, Overlay::None));
@@ -49,7 +63,9 @@ fn lessons_step_through_and_progress_is_saved() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = common::app_with_store(dir.path());
     press(&mut app, "l <enter>");
-    let Screen::Lesson(view) = app.screen() else { panic!("lesson") };
+    let Screen::Lesson(view) = app.screen() else {
+        panic!("lesson")
+    };
     let lesson = app.content.lessons[view.lesson].clone();
     assert_eq!(lesson.id, app.content.lessons[0].id);
     press(&mut app, "n n");
@@ -60,22 +76,28 @@ fn lessons_step_through_and_progress_is_saved() {
         press(&mut app, "n");
     }
     assert!(app.state.progress(&lesson.id).completed);
-    let Screen::Lesson(view) = app.screen() else { panic!("lesson") };
+    let Screen::Lesson(view) = app.screen() else {
+        panic!("lesson")
+    };
     assert!(!view.revealed);
     press(&mut app, "a");
-    let Screen::Lesson(view) = app.screen() else { panic!("lesson") };
+    let Screen::Lesson(view) = app.screen() else {
+        panic!("lesson")
+    };
     assert!(view.revealed, "answers revealed on the check step");
 
     // A new session continues where this one stopped.
     let mut again = common::app_with_store(dir.path());
     assert_eq!(again.state.last_lesson.as_deref(), Some(lesson.id.as_str()));
     press(&mut again, "c");
-    let Screen::Lesson(view) = again.screen() else { panic!("continue opens the lesson") };
+    let Screen::Lesson(view) = again.screen() else {
+        panic!("continue opens the lesson")
+    };
     assert_eq!(view.step, lesson.step_count() - 1);
 
     // Reset from the lesson list.
     press(&mut again, "<esc> l r y");
-    assert!(again.state.lessons.get(&lesson.id).is_none());
+    assert!(!again.state.lessons.contains_key(&lesson.id));
     let saved = std::fs::read_to_string(dir.path().join("state.toml")).unwrap();
     assert!(!saved.contains(&lesson.id));
 }
@@ -107,7 +129,9 @@ fn following_a_lesson_link_from_a_term_opens_the_lesson() {
     let term = app.content.terms[t.current].clone();
     // The last links of a term are its lessons.
     press(&mut app, "<backtab> <enter>");
-    let Screen::Lesson(view) = app.screen() else { panic!("lesson") };
+    let Screen::Lesson(view) = app.screen() else {
+        panic!("lesson")
+    };
     assert!(term.taught_in.contains(&view.lesson));
     press(&mut app, "q");
     assert!(matches!(app.screen(), Screen::Term(_)));
@@ -130,7 +154,12 @@ fn mouse_wheel_scrolls_a_term() {
     let mut app = common::app();
     app.size = (60, 18);
     press(&mut app, "g consistent hashing <enter>");
-    let wheel = MouseEvent { kind: MouseEventKind::ScrollDown, column: 5, row: 5, modifiers: KeyModifiers::NONE };
+    let wheel = MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: 5,
+        row: 5,
+        modifiers: KeyModifiers::NONE,
+    };
     update(&mut app, Msg::Mouse(wheel));
     let Screen::Term(t) = app.screen() else { panic!("term") };
     assert_eq!(t.scroll, 1);

@@ -12,7 +12,13 @@ fn sdlab(home: &tempfile::TempDir) -> Command {
 #[test]
 fn glossary_lookup_forgives_typos_and_prints_plain_text() {
     let home = tempfile::tempdir().unwrap();
-    let out = sdlab(&home).args(["glossary", "qourum"]).assert().success().get_output().stdout.clone();
+    let out = sdlab(&home)
+        .args(["glossary", "qourum"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
     assert!(text.starts_with("Quorum\n"), "{text}");
     assert!(!text.contains('\x1b'), "no escape codes when stdout is not a terminal");
@@ -23,7 +29,13 @@ fn glossary_lookup_forgives_typos_and_prints_plain_text() {
 #[test]
 fn glossary_json_has_the_documented_shape() {
     let home = tempfile::tempdir().unwrap();
-    let out = sdlab(&home).args(["glossary", "shrading", "--json"]).assert().success().get_output().stdout.clone();
+    let out = sdlab(&home)
+        .args(["glossary", "shrading", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["id"], "sharding");
     assert_eq!(v["name"], "Sharding");
@@ -37,7 +49,13 @@ fn glossary_json_has_the_documented_shape() {
 #[test]
 fn glossary_list_prints_every_term() {
     let home = tempfile::tempdir().unwrap();
-    let out = sdlab(&home).args(["glossary", "--list"]).assert().success().get_output().stdout.clone();
+    let out = sdlab(&home)
+        .args(["glossary", "--list"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let names: Vec<String> = String::from_utf8(out).unwrap().lines().map(str::to_string).collect();
     assert!(names.len() >= 120, "{} terms", names.len());
     assert!(names.iter().any(|n| n == "Consistent hashing"));
@@ -49,15 +67,30 @@ fn glossary_list_prints_every_term() {
 #[test]
 fn glossary_without_a_match_fails() {
     let home = tempfile::tempdir().unwrap();
-    sdlab(&home).args(["glossary", "zzzzqqqq"]).assert().code(1).stderr(predicate::str::contains("no glossary term matches"));
+    sdlab(&home)
+        .args(["glossary", "zzzzqqqq"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no glossary term matches"));
 }
 
 #[test]
 fn lessons_lists_modules_in_order_as_json() {
     let home = tempfile::tempdir().unwrap();
-    let out = sdlab(&home).args(["lessons", "--json"]).assert().success().get_output().stdout.clone();
+    let out = sdlab(&home)
+        .args(["lessons", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let ids: Vec<&str> = v.as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert_eq!(&ids[..3], ["foundations", "scaling", "load-balancing"]);
     let first = &v[0]["lessons"][0];
     assert!(first["id"].as_str().unwrap().starts_with("foundations/01-"));
@@ -67,14 +100,25 @@ fn lessons_lists_modules_in_order_as_json() {
 #[test]
 fn check_passes_on_the_built_in_content() {
     let home = tempfile::tempdir().unwrap();
-    sdlab(&home).arg("check").assert().success().stdout("").stderr(predicate::str::contains("no problems"));
+    sdlab(&home)
+        .arg("check")
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(predicate::str::contains("no problems"));
 }
 
 #[test]
 fn check_names_file_and_line_of_every_problem_and_exits_1() {
     let home = tempfile::tempdir().unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/broken");
-    let out = sdlab(&home).args(["check", dir]).assert().code(1).get_output().stdout.clone();
+    let out = sdlab(&home)
+        .args(["check", dir])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
     let expect = [
         "content/glossary/alpha.toml:5: see_also of widget: unknown term \"nowhere\"",
@@ -98,7 +142,11 @@ fn check_names_file_and_line_of_every_problem_and_exits_1() {
 #[test]
 fn check_of_a_missing_directory_is_a_usage_error() {
     let home = tempfile::tempdir().unwrap();
-    sdlab(&home).args(["check", "/no/such/dir"]).assert().code(2).stderr(predicate::str::contains("cannot read content"));
+    sdlab(&home)
+        .args(["check", "/no/such/dir"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read content"));
 }
 
 #[test]
@@ -112,32 +160,74 @@ fn bad_arguments_exit_2() {
 fn content_flag_uses_another_tree_and_refuses_a_broken_one() {
     let home = tempfile::tempdir().unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/broken");
-    sdlab(&home).args(["--content", dir, "lessons"]).assert().code(2).stderr(predicate::str::contains("sdlab check"));
+    sdlab(&home)
+        .args(["--content", dir, "lessons"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sdlab check"));
 }
 
 #[test]
 fn progress_reset_and_corrupt_state() {
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("state.toml"), "version = 1\nlast_lesson = \"sharding/01-why-shard\"\n[lessons.\"foundations/01-what-is-system-design\"]\nstep = 2\ncompleted = true\n").unwrap();
-    sdlab(&home).arg("progress").assert().success().stdout(predicate::str::contains("1 of"));
-    sdlab(&home).args(["progress", "--reset", "foundations/01-what-is-system-design"]).assert().success();
-    sdlab(&home).arg("progress").assert().success().stdout(predicate::str::contains("0 of"));
-    sdlab(&home).args(["progress", "--reset", "no/such-lesson"]).assert().code(2);
+    sdlab(&home)
+        .arg("progress")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 of"));
+    sdlab(&home)
+        .args(["progress", "--reset", "foundations/01-what-is-system-design"])
+        .assert()
+        .success();
+    sdlab(&home)
+        .arg("progress")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 of"));
+    sdlab(&home)
+        .args(["progress", "--reset", "no/such-lesson"])
+        .assert()
+        .code(2);
     std::fs::write(home.path().join("state.toml"), "this is = = not toml").unwrap();
-    sdlab(&home).arg("progress").assert().success().stderr(predicate::str::contains("state.toml.corrupt-"));
-    let kept = std::fs::read_dir(home.path()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("state.toml.corrupt-")).count();
+    sdlab(&home)
+        .arg("progress")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("state.toml.corrupt-"));
+    let kept = std::fs::read_dir(home.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("state.toml.corrupt-")
+        })
+        .count();
     assert_eq!(kept, 1);
 }
 
 #[test]
 fn completions_and_version() {
     let home = tempfile::tempdir().unwrap();
-    sdlab(&home).args(["completions", "bash"]).assert().success().stdout(predicate::str::contains("sdlab"));
-    sdlab(&home).arg("--version").assert().success().stdout(predicate::str::starts_with("sdlab "));
+    sdlab(&home)
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("sdlab"));
+    sdlab(&home)
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("sdlab "));
 }
 
 #[test]
 fn the_lab_refuses_to_start_without_a_terminal() {
     let home = tempfile::tempdir().unwrap();
-    sdlab(&home).assert().code(2).stderr(predicate::str::contains("needs a terminal"));
+    sdlab(&home)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs a terminal"));
 }

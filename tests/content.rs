@@ -43,7 +43,11 @@ fn curriculum_lessons(text: &str) -> Vec<String> {
         if let Some(rest) = line.strip_prefix("### Module ") {
             module = rest.split('`').nth(1).unwrap_or_default().to_string();
         } else if let Some(rest) = line.strip_prefix("**") {
-            if let Some(id) = rest.split("**").next().filter(|id| id.as_bytes().first().is_some_and(u8::is_ascii_digit)) {
+            if let Some(id) = rest
+                .split("**")
+                .next()
+                .filter(|id| id.as_bytes().first().is_some_and(u8::is_ascii_digit))
+            {
                 out.push(format!("{module}/{id}"));
             }
         }
@@ -55,7 +59,12 @@ fn curriculum_lessons(text: &str) -> Vec<String> {
 fn embedded_content_has_no_problems() {
     let (content, problems) = Content::embedded();
     let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), listed.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        listed.join("\n")
+    );
     assert!(content.modules.len() >= 12);
 }
 
@@ -80,7 +89,11 @@ fn every_glossary_term_of_the_curriculum_is_present() {
     let terms = curriculum_terms(&text);
     assert_eq!(terms.len(), 284, "the curriculum table has 284 terms");
     assert_eq!(terms.iter().filter(|t| t.2).count(), 22, "22 are marked (G)");
-    let missing: Vec<&str> = terms.iter().filter(|t| !names.contains(&t.0.to_lowercase())).map(|t| t.0.as_str()).collect();
+    let missing: Vec<&str> = terms
+        .iter()
+        .filter(|t| !names.contains(&t.0.to_lowercase()))
+        .map(|t| t.0.as_str())
+        .collect();
     assert!(missing.is_empty(), "missing terms: {missing:?}");
     for (name, module, _) in &terms {
         let term = content.terms.iter().find(|t| t.name.eq_ignore_ascii_case(name));

@@ -14,14 +14,25 @@ struct Session {
 
 impl Session {
     fn start(home: &std::path::Path) -> Session {
-        let pty = native_pty_system().openpty(PtySize { rows: 30, cols: 100, pixel_width: 0, pixel_height: 0 }).unwrap();
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 30,
+                cols: 100,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_sdlab"));
         cmd.env("SDLAB_HOME", home);
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
         let child = pty.slave.spawn_command(cmd).unwrap();
         drop(pty.slave);
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(30.try_into().unwrap(), 100.try_into().unwrap(), 0)));
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            30.try_into().unwrap(),
+            100.try_into().unwrap(),
+            0,
+        )));
         let mut reader = pty.master.try_clone_reader().unwrap();
         let sink = Arc::clone(&parser);
         std::thread::spawn(move || {
@@ -63,7 +74,10 @@ impl Session {
 
 /// The line of the results list that is selected (marked with ›) under the search field.
 fn first_result(screen: &str) -> Option<String> {
-    screen.lines().find(|l| l.contains("› ") && !l.contains("quorm")).map(str::to_string)
+    screen
+        .lines()
+        .find(|l| l.contains("› ") && !l.contains("quorm"))
+        .map(str::to_string)
 }
 
 #[test]
@@ -71,11 +85,16 @@ fn glossary_round_trip_in_a_real_terminal() {
     let home = tempfile::tempdir().unwrap();
     let mut s = Session::start(home.path());
     s.wait_for("home", |sc| sc.contains("Modules") && sc.contains("Foundations"));
-    assert!(s.parser.lock().unwrap().screen().alternate_screen(), "the lab uses the alternate screen");
+    assert!(
+        s.parser.lock().unwrap().screen().alternate_screen(),
+        "the lab uses the alternate screen"
+    );
     s.send("g");
     s.wait_for("glossary", |sc| sc.contains("Search the glossary"));
     s.send("quorm");
-    s.wait_for("Quorum first", |sc| sc.contains("quorm") && first_result(sc).is_some_and(|l| l.contains("Quorum ")));
+    s.wait_for("Quorum first", |sc| {
+        sc.contains("quorm") && first_result(sc).is_some_and(|l| l.contains("Quorum "))
+    });
     s.send("\r");
     s.wait_for("the term", |sc| sc.contains("See also"));
     s.send("\t\r");
@@ -98,7 +117,9 @@ fn glossary_round_trip_in_a_real_terminal() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "exit status {status:?}");
-    s.wait_for("alternate screen left", |_| !s.parser.lock().unwrap().screen().alternate_screen());
+    s.wait_for("alternate screen left", |_| {
+        !s.parser.lock().unwrap().screen().alternate_screen()
+    });
 }
 
 #[test]
@@ -114,7 +135,9 @@ fn ctrl_c_quits_and_restores_the_terminal() {
         assert!(Instant::now() < deadline, "sdlab did not exit on Ctrl-C");
         std::thread::sleep(Duration::from_millis(20));
     }
-    s.wait_for("alternate screen left", |_| !s.parser.lock().unwrap().screen().alternate_screen());
+    s.wait_for("alternate screen left", |_| {
+        !s.parser.lock().unwrap().screen().alternate_screen()
+    });
 }
 
 #[test]
@@ -135,5 +158,8 @@ fn a_corrupt_state_file_is_reported_on_screen_and_kept() {
         .filter(|n| n.starts_with("state.toml.corrupt-"))
         .collect();
     assert_eq!(kept.len(), 1);
-    assert_eq!(std::fs::read_to_string(home.path().join(&kept[0])).unwrap(), "garbage = = =");
+    assert_eq!(
+        std::fs::read_to_string(home.path().join(&kept[0])).unwrap(),
+        "garbage = = ="
+    );
 }

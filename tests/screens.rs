@@ -73,7 +73,12 @@ fn too_small_notice() {
 #[test]
 fn one_lesson_step_per_module_fits_80x24() {
     let mut app = common::app();
-    let ids: Vec<String> = app.content.modules.iter().map(|m| app.content.lessons[m.lessons[0]].id.clone()).collect();
+    let ids: Vec<String> = app
+        .content
+        .modules
+        .iter()
+        .map(|m| app.content.lessons[m.lessons[0]].id.clone())
+        .collect();
     for id in ids {
         let mut app = common::app();
         let li = app.content.lesson_idx(&id).unwrap();

@@ -48,10 +48,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> io::Result<()> {
     for path in entries {
         if path.is_dir() {
             walk(root, &path, out)?;
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("toml" | "md")
-        ) {
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("toml" | "md")) {
             let rel = path
                 .strip_prefix(root)
                 .unwrap_or(&path)

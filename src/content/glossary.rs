@@ -23,30 +23,18 @@ struct RawTerm {
     body: Spanned<String>,
 }
 
-pub fn parse(
-    file: &SourceFile,
-    module: &str,
-    out: &mut Vec<Term>,
-    parsed: &mut Parsed,
-    problems: &mut Vec<Problem>,
-) {
+pub fn parse(file: &SourceFile, module: &str, out: &mut Vec<Term>, parsed: &mut Parsed, problems: &mut Vec<Problem>) {
     let doc: GlossaryFile = match toml::from_str(&file.text) {
         Ok(doc) => doc,
         Err(e) => return problems.push(super::validate::toml_problem(file, 0, &e)),
     };
-    parsed
-        .module_refs
-        .push((file.display.clone(), 1, module.to_string()));
+    parsed.module_refs.push((file.display.clone(), 1, module.to_string()));
     for t in doc.term {
         let line = line_of(&file.text, t.span().start);
         let t = t.into_inner();
         let body_line = body_start_line(&file.text, t.body.span().start);
-        parsed
-            .ids
-            .push((file.display.clone(), line, "term", t.id.clone()));
-        parsed
-            .term_lines
-            .insert(t.id.clone(), (file.display.clone(), line));
+        parsed.ids.push((file.display.clone(), line, "term", t.id.clone()));
+        parsed.term_lines.insert(t.id.clone(), (file.display.clone(), line));
         for s in &t.see_also {
             let l = line_of(&file.text, s.span().start);
             parsed.refs.push((
@@ -57,15 +45,8 @@ pub fn parse(
                 s.get_ref().clone(),
             ));
         }
-        parsed.scan_links(
-            &file.display,
-            body_line,
-            t.body.get_ref(),
-            &format!("term {}", t.id),
-        );
-        parsed
-            .term_bodies
-            .push((file.display.clone(), body_line, t.id.clone()));
+        parsed.scan_links(&file.display, body_line, t.body.get_ref(), &format!("term {}", t.id));
+        parsed.term_bodies.push((file.display.clone(), body_line, t.id.clone()));
         if t.summary.chars().count() > 160 {
             problems.push(Problem::new(
                 &file.display,
@@ -94,7 +75,6 @@ pub fn parse(
 /// next line.
 fn body_start_line(text: &str, literal_start: usize) -> usize {
     let rest = &text[literal_start.min(text.len())..];
-    let skip =
-        rest.starts_with("\"\"\"\n") || rest.starts_with("'''\n") || rest.starts_with("\"\"\"\r\n");
+    let skip = rest.starts_with("\"\"\"\n") || rest.starts_with("'''\n") || rest.starts_with("\"\"\"\r\n");
     line_of(text, literal_start) + usize::from(skip)
 }

@@ -22,12 +22,7 @@ struct RawCheck {
     answer: String,
 }
 
-pub fn parse(
-    file: &SourceFile,
-    out: &mut Vec<Lesson>,
-    parsed: &mut Parsed,
-    problems: &mut Vec<Problem>,
-) {
+pub fn parse(file: &SourceFile, out: &mut Vec<Lesson>, parsed: &mut Parsed, problems: &mut Vec<Problem>) {
     let path = file.display.as_str();
     let rel = file.rel.strip_prefix("lessons/").unwrap_or(&file.rel);
     let id = rel.strip_suffix(".md").unwrap_or(rel).to_string();
@@ -41,9 +36,7 @@ pub fn parse(
     let (module, stem) = (module.to_string(), stem.to_string());
     let number = match stem.split_once('-') {
         Some((nn, slug))
-            if nn.len() == 2
-                && nn.bytes().all(|b| b.is_ascii_digit())
-                && super::text::is_kebab_id(slug) =>
+            if nn.len() == 2 && nn.bytes().all(|b| b.is_ascii_digit()) && super::text::is_kebab_id(slug) =>
         {
             nn.parse::<u32>().unwrap_or(0)
         }
@@ -67,11 +60,7 @@ pub fn parse(
         .find("\n+++\n")
         .or_else(|| after_open.strip_suffix("\n+++").map(|s| s.len()))
     else {
-        return problems.push(Problem::new(
-            path,
-            1,
-            "front matter is not closed: add a line with +++",
-        ));
+        return problems.push(Problem::new(path, 1, "front matter is not closed: add a line with +++"));
     };
     let fm_text = &after_open[..close];
     let fm: FrontMatter = match toml::from_str(fm_text) {
@@ -98,12 +87,8 @@ pub fn parse(
         ));
     }
     parsed.ids.push((path.to_string(), 1, "lesson", id.clone()));
-    parsed
-        .module_refs
-        .push((path.to_string(), 1, module.clone()));
-    parsed
-        .lesson_lines
-        .insert(id.clone(), (path.to_string(), 1));
+    parsed.module_refs.push((path.to_string(), 1, module.clone()));
+    parsed.lesson_lines.insert(id.clone(), (path.to_string(), 1));
     for t in &fm.terms {
         parsed.refs.push((
             path.to_string(),
@@ -122,12 +107,7 @@ pub fn parse(
 
     let steps = split_steps(body);
     for (line, step) in &steps {
-        parsed.scan_links(
-            path,
-            body_first_line + line,
-            &step.body,
-            &format!("lesson {id}"),
-        );
+        parsed.scan_links(path, body_first_line + line, &step.body, &format!("lesson {id}"));
     }
     let words: usize = steps
         .iter()
@@ -137,13 +117,9 @@ pub fn parse(
             .iter()
             .map(|c| super::word_count(&c.question) + super::word_count(&c.answer))
             .sum::<usize>();
-    parsed.lesson_stats.push((
-        path.to_string(),
-        id.clone(),
-        steps.len(),
-        fm.check.len(),
-        words,
-    ));
+    parsed
+        .lesson_stats
+        .push((path.to_string(), id.clone(), steps.len(), fm.check.len(), words));
 
     out.push(Lesson {
         id,

@@ -89,12 +89,7 @@ struct Table {
 }
 
 /// Renders `markdown` to lines at most `width` columns wide; `selected` highlights that link.
-pub fn render(
-    markdown: &str,
-    width: u16,
-    styles: &MarkdownStyles,
-    selected: Option<usize>,
-) -> Rendered {
+pub fn render(markdown: &str, width: u16, styles: &MarkdownStyles, selected: Option<usize>) -> Rendered {
     let mut r = Renderer {
         width: usize::from(width.max(10)),
         styles,
@@ -193,6 +188,8 @@ impl Renderer<'_> {
             }
             Tag::Item => {
                 self.flush_runs();
+                // Items of a loose list (paragraphs inside) are separated by a blank line.
+                self.block_start();
                 let marker = match self.lists.last_mut() {
                     Some(Some(n)) => {
                         let m = format!("{n}. ");
@@ -201,10 +198,7 @@ impl Renderer<'_> {
                     }
                     _ => "• ".to_string(),
                 };
-                self.containers.push(Container::Item {
-                    marker,
-                    used: false,
-                });
+                self.containers.push(Container::Item { marker, used: false });
             }
             Tag::Emphasis => self.modifiers.push(Modifier::ITALIC),
             Tag::Strong => self.modifiers.push(Modifier::BOLD),
@@ -280,16 +274,17 @@ impl Renderer<'_> {
             TagEnd::Item => {
                 self.flush_runs();
                 self.containers.pop();
-                self.blank_pending = false;
             }
             TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => {
                 self.modifiers.pop();
             }
-            TagEnd::Link => {
-                if self.link.take().is_none() {
+            // A followable link set `self.link`; any other link pushed an underline.
+            TagEnd::Link => match self.link.take() {
+                Some(_) => {}
+                None => {
                     self.modifiers.pop();
                 }
-            }
+            },
             TagEnd::TableCell => {
                 if let Some(t) = &mut self.table {
                     let cell = std::mem::take(&mut t.cell);
@@ -319,11 +314,7 @@ impl Renderer<'_> {
         if self.heading.is_some() {
             style = style.patch(self.styles.heading);
         }
-        if self
-            .containers
-            .iter()
-            .any(|c| matches!(c, Container::Quote))
-        {
+        if self.containers.iter().any(|c| matches!(c, Container::Quote)) {
             style = style.patch(self.styles.quote);
         }
         for m in &self.modifiers {
@@ -488,11 +479,7 @@ impl Renderer<'_> {
             }
         }
         let mut spans = self.prefix(continuation);
-        spans.extend(
-            merge(runs)
-                .into_iter()
-                .map(|r| Span::styled(r.text, r.style)),
-        );
+        spans.extend(merge(runs).into_iter().map(|r| Span::styled(r.text, r.style)));
         self.out.lines.push(Line::from(spans));
     }
 
@@ -507,9 +494,7 @@ impl Renderer<'_> {
                 widths[i] = widths[i].max(cell.width());
             }
         }
-        let avail = self
-            .width
-            .saturating_sub(self.prefix_width() + 3 * (cols - 1));
+        let avail = self.width.saturating_sub(self.prefix_width() + 3 * (cols - 1));
         while widths.iter().sum::<usize>() > avail {
             let (i, &w) = widths.iter().enumerate().max_by_key(|(_, w)| **w).unwrap();
             if w <= 4 {

@@ -7,6 +7,7 @@ mod lessons;
 pub mod markdown;
 mod modules;
 mod problem;
+pub mod quiz;
 mod text;
 mod validate;
 
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 
 pub use files::{embedded_files, read_dir_files, SourceFile};
 pub use problem::Problem;
+pub use quiz::Question;
 pub use text::word_count;
 
 #[derive(Debug, Clone)]
@@ -80,6 +82,7 @@ pub struct Content {
     pub modules: Vec<Module>,
     pub terms: Vec<Term>,
     pub lessons: Vec<Lesson>,
+    pub questions: Vec<Question>,
     term_index: HashMap<String, usize>,
     lesson_index: HashMap<String, usize>,
     module_index: HashMap<String, usize>,
@@ -92,6 +95,7 @@ impl Content {
         let mut modules = Vec::new();
         let mut terms = Vec::new();
         let mut lessons = Vec::new();
+        let mut questions = Vec::new();
         let mut parsed = validate::Parsed::default();
         for file in files {
             let rel = file.rel.as_str();
@@ -104,8 +108,11 @@ impl Content {
                 glossary::parse(file, module, &mut terms, &mut parsed, &mut problems);
             } else if rel.starts_with("lessons/") && rel.ends_with(".md") {
                 lessons::parse(file, &mut lessons, &mut parsed, &mut problems);
-            } else if rel.starts_with("content/quizzes/") {
-                // Reserved for the quiz bank.
+            } else if let Some(module) = rel
+                .strip_prefix("content/quizzes/")
+                .and_then(|r| r.strip_suffix(".toml"))
+            {
+                quiz::parse(file, module, &mut questions, &mut parsed, &mut problems);
             } else {
                 problems.push(Problem::new(
                     &file.display,
@@ -125,6 +132,7 @@ impl Content {
             modules,
             terms,
             lessons,
+            questions,
             ..Default::default()
         };
         content.index();
@@ -144,12 +152,7 @@ impl Content {
             let mb = self.modules.iter().position(|m| m.id == b.module);
             (ma, a.number, &a.id).cmp(&(mb, b.number, &b.id))
         });
-        self.term_index = self
-            .terms
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.clone(), i))
-            .collect();
+        self.term_index = self.terms.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect();
         self.lesson_index = self
             .lessons
             .iter()

@@ -18,12 +18,7 @@ struct RawModule {
     summary: String,
 }
 
-pub fn parse(
-    file: &SourceFile,
-    out: &mut Vec<Module>,
-    parsed: &mut Parsed,
-    problems: &mut Vec<Problem>,
-) {
+pub fn parse(file: &SourceFile, out: &mut Vec<Module>, parsed: &mut Parsed, problems: &mut Vec<Problem>) {
     let doc: ModulesFile = match toml::from_str(&file.text) {
         Ok(doc) => doc,
         Err(e) => return problems.push(super::validate::toml_problem(file, 0, &e)),
@@ -31,12 +26,8 @@ pub fn parse(
     for m in doc.module {
         let line = line_of(&file.text, m.span().start);
         let m = m.into_inner();
-        parsed
-            .module_lines
-            .insert(m.id.clone(), (file.display.clone(), line));
-        parsed
-            .ids
-            .push((file.display.clone(), line, "module", m.id.clone()));
+        parsed.module_lines.insert(m.id.clone(), (file.display.clone(), line));
+        parsed.ids.push((file.display.clone(), line, "module", m.id.clone()));
         out.push(Module {
             id: m.id,
             title: m.title,

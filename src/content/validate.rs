@@ -44,23 +44,13 @@ impl Parsed {
                 Some(("lesson", l)) => ("lesson", l),
                 Some(("http" | "https", _)) => continue,
                 _ => {
-                    self.refs.push((
-                        path.to_string(),
-                        line,
-                        owner.to_string(),
-                        "link",
-                        dest_url.to_string(),
-                    ));
+                    self.refs
+                        .push((path.to_string(), line, owner.to_string(), "link", dest_url.to_string()));
                     continue;
                 }
             };
-            self.refs.push((
-                path.to_string(),
-                line,
-                owner.to_string(),
-                kind,
-                target.to_string(),
-            ));
+            self.refs
+                .push((path.to_string(), line, owner.to_string(), kind, target.to_string()));
             if let (Some(lesson), "term") = (owner.strip_prefix("lesson "), kind) {
                 self.lesson_links
                     .entry(lesson.to_string())
@@ -74,11 +64,7 @@ impl Parsed {
 /// A TOML error as a problem on the line its span points at; `line_offset` is where `file.text`
 /// starts in the real file (front matter starts after the `+++` line).
 pub fn toml_problem(file: &SourceFile, line_offset: usize, err: &toml::de::Error) -> Problem {
-    let line = err
-        .span()
-        .map(|s| line_of(&file.text, s.start))
-        .unwrap_or(1)
-        + line_offset;
+    let line = err.span().map(|s| line_of(&file.text, s.start)).unwrap_or(1) + line_offset;
     let message = err.message().trim().replace('\n', " ");
     Problem::new(&file.display, line, format!("invalid TOML: {message}"))
 }
@@ -119,6 +105,7 @@ pub fn check(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
         let ok = match *kind {
             "term" => content.term(target).is_some(),
             "lesson" => content.lesson(target).is_some(),
+            // No lab is registered yet; a question naming one cannot be satisfied.
             _ => false,
         };
         if !ok {
@@ -149,17 +136,12 @@ pub fn check(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
         }
     }
     for (path, line, lesson, term) in &parsed.lesson_terms {
-        let linked = parsed
-            .lesson_links
-            .get(lesson)
-            .is_some_and(|l| l.contains(term));
+        let linked = parsed.lesson_links.get(lesson).is_some_and(|l| l.contains(term));
         if content.term(term).is_some() && !linked {
             problems.push(Problem::new(
                 path,
                 *line,
-                format!(
-                    "term {term} is taught here but never linked in the text as [..](term:{term})"
-                ),
+                format!("term {term} is taught here but never linked in the text as [..](term:{term})"),
             ));
         }
     }
@@ -209,18 +191,11 @@ pub fn check(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
     }
     for module in &content.modules {
         if module.lessons.is_empty() {
-            let (path, line) = parsed
-                .module_lines
-                .get(&module.id)
-                .cloned()
-                .unwrap_or_default();
+            let (path, line) = parsed.module_lines.get(&module.id).cloned().unwrap_or_default();
             problems.push(Problem::new(
                 &path,
                 line,
-                format!(
-                    "module {} has no lessons under lessons/{}/",
-                    module.id, module.id
-                ),
+                format!("module {} has no lessons under lessons/{}/", module.id, module.id),
             ));
         }
     }

@@ -12,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::quiz::CardRecord;
 use crate::theme::ThemeName;
 
 pub const VERSION: u32 = 1;
@@ -26,6 +27,9 @@ pub struct State {
     pub last_lesson: Option<String>,
     #[serde(default)]
     pub lessons: BTreeMap<String, LessonProgress>,
+    /// Spaced-repetition cards by question id.
+    #[serde(default)]
+    pub cards: BTreeMap<String, CardRecord>,
 }
 
 impl Default for State {
@@ -35,6 +39,7 @@ impl Default for State {
             theme: None,
             last_lesson: None,
             lessons: BTreeMap::new(),
+            cards: BTreeMap::new(),
         }
     }
 }
@@ -96,16 +101,11 @@ impl Store {
         }
         directories::ProjectDirs::from("", "", "sdlab")
             .map(|d| Store::at(d.data_dir().to_path_buf()))
-            .ok_or_else(|| {
-                io::Error::new(io::ErrorKind::NotFound, "no home directory: set SDLAB_HOME")
-            })
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no home directory: set SDLAB_HOME"))
     }
 
     pub fn at(dir: PathBuf) -> Store {
-        Store {
-            dir,
-            writable: true,
-        }
+        Store { dir, writable: true }
     }
 
     pub fn path(&self) -> PathBuf {
@@ -121,8 +121,7 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return (State::default(), None),
             Err(e) => Err(e.to_string()),
         };
-        let parsed =
-            text.and_then(|t| toml::from_str::<State>(&t).map_err(|e| e.message().to_string()));
+        let parsed = text.and_then(|t| toml::from_str::<State>(&t).map_err(|e| e.message().to_string()));
         match parsed {
             Ok(state) if state.version > VERSION => {
                 self.writable = false;
@@ -172,9 +171,7 @@ impl Store {
         }
         fs::create_dir_all(&self.dir)?;
         let text = toml::to_string(state).map_err(io::Error::other)?;
-        let tmp = self
-            .dir
-            .join(format!(".state.toml.tmp-{}", std::process::id()));
+        let tmp = self.dir.join(format!(".state.toml.tmp-{}", std::process::id()));
         let result = (|| {
             let mut file = fs::File::create(&tmp)?;
             file.write_all(text.as_bytes())?;

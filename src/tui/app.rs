@@ -1,10 +1,11 @@
 //! The application model and its update function (The Elm Architecture): `update` changes the
 //! model in answer to a message and never touches the terminal, so tests drive it with key macros.
 
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
 use super::{
-    finder::Finder, glossary::Glossary, home::Home, keys, lesson::LessonView, lessons::LessonList,
+    finder::Finder, glossary::Glossary, home::Home, keys, lesson::LessonView, lessons::LessonList, quiz::QuizView,
     term::TermView,
 };
 use crate::content::Content;
@@ -18,6 +19,7 @@ pub enum Screen {
     Term(TermView),
     Lessons(LessonList),
     Lesson(LessonView),
+    Quiz(QuizView),
 }
 
 impl Screen {
@@ -28,6 +30,7 @@ impl Screen {
             Screen::Term(_) => "Glossary term",
             Screen::Lessons(_) => "Lessons",
             Screen::Lesson(_) => "Lesson",
+            Screen::Quiz(_) => "Quiz",
         }
     }
 }
@@ -58,6 +61,10 @@ pub enum Cmd {
     Visit(usize, usize),
     /// Forget one lesson's progress, or everything.
     Reset(Option<String>),
+    /// An answered question: reschedule its card.
+    Review(String, crate::quiz::Grade, f64),
+    /// Start a quiz on this selection.
+    Quiz(crate::quiz::Selection),
     /// Not handled by the screen: try the global keys.
     Unhandled,
 }
@@ -68,6 +75,7 @@ pub struct Ctx<'a> {
     pub state: &'a State,
     pub theme: &'a Theme,
     pub size: (u16, u16),
+    pub now: DateTime<Utc>,
 }
 
 pub struct App {
@@ -83,6 +91,8 @@ pub struct App {
     pub notice: Option<String>,
     pub size: (u16, u16),
     pub quit: bool,
+    /// The wall clock, replaceable so tests control time (quiz scheduling and timing).
+    pub clock: fn() -> DateTime<Utc>,
 }
 
 impl App {
@@ -101,6 +111,7 @@ impl App {
             notice: None,
             size: (120, 40),
             quit: false,
+            clock: Utc::now,
         }
     }
 
@@ -114,16 +125,14 @@ impl App {
             state: &self.state,
             theme: &self.theme,
             size: self.size,
+            now: (self.clock)(),
         }
     }
 
     fn save(&mut self) {
         if let Some(store) = &self.store {
             if let Err(e) = store.save(&self.state) {
-                self.notice = Some(format!(
-                    "could not save progress to {}: {e}",
-                    store.path().display()
-                ));
+                self.notice = Some(format!("could not save progress to {}: {e}", store.path().display()));
             }
         }
     }
@@ -145,8 +154,7 @@ impl App {
             .progress(id)
             .step
             .min(self.content.lessons[lesson].step_count().saturating_sub(1));
-        self.stack
-            .push(Screen::Lesson(LessonView::new(lesson, step)));
+        self.stack.push(Screen::Lesson(LessonView::new(lesson, step)));
         self.apply(Cmd::Visit(lesson, step));
     }
 
@@ -191,6 +199,14 @@ impl App {
             Cmd::Back => self.back(),
             Cmd::Quit => self.quit = true,
             Cmd::Follow(link) => self.follow(&link),
+            Cmd::Review(id, grade, seconds) => {
+                crate::quiz::review(&mut self.state.cards, &id, grade, seconds, (self.clock)());
+                self.save();
+            }
+            Cmd::Quiz(selection) => {
+                let view = QuizView::start(selection, &self.ctx());
+                self.stack.push(Screen::Quiz(view));
+            }
             Cmd::Open(target) => self.open_target(target),
             Cmd::Visit(lesson, step) => {
                 let l = &self.content.lessons[lesson];
@@ -258,6 +274,7 @@ fn on_key(app: &mut App, key: KeyEvent) {
         state: &app.state,
         theme: &app.theme,
         size: app.size,
+        now: (app.clock)(),
     };
     let cmd = match app.stack.last_mut().expect("home is never popped") {
         Screen::Home(s) => s.on_key(key, &ctx),
@@ -265,6 +282,7 @@ fn on_key(app: &mut App, key: KeyEvent) {
         Screen::Term(s) => s.on_key(key, &ctx),
         Screen::Lessons(s) => s.on_key(key, &ctx),
         Screen::Lesson(s) => s.on_key(key, &ctx),
+        Screen::Quiz(s) => s.on_key(key, &ctx),
     };
     match cmd {
         Cmd::Unhandled => global_key(app, key),
@@ -274,10 +292,7 @@ fn on_key(app: &mut App, key: KeyEvent) {
 
 /// Keys every screen shares, unless a text field took them first.
 fn global_key(app: &mut App, key: KeyEvent) {
-    if key
-        .modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-    {
+    if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
         return;
     }
     match key.code {
@@ -285,6 +300,7 @@ fn global_key(app: &mut App, key: KeyEvent) {
         KeyCode::Char(':') => app.overlay = Overlay::Finder(Finder::new(&app.finder_index)),
         KeyCode::Char('g') => app.open_glossary(),
         KeyCode::Char('l') => app.open_lessons(None),
+        KeyCode::Char('t') => app.stack.push(Screen::Quiz(QuizView::setup())),
         KeyCode::Char('q') if app.stack.len() == 1 => app.quit = true,
         KeyCode::Char('q') | KeyCode::Esc | KeyCode::Backspace => app.back(),
         _ => {}
@@ -307,6 +323,7 @@ fn on_mouse(app: &mut App, mouse: MouseEvent) {
         state: &app.state,
         theme: &app.theme,
         size: app.size,
+        now: (app.clock)(),
     };
     let cmd = match app.stack.last_mut().expect("home is never popped") {
         Screen::Home(s) => s.on_key(key, &ctx),
@@ -314,6 +331,7 @@ fn on_mouse(app: &mut App, mouse: MouseEvent) {
         Screen::Term(s) => s.on_key(key, &ctx),
         Screen::Lessons(s) => s.on_key(key, &ctx),
         Screen::Lesson(s) => s.scroll_by(if code == KeyCode::Down { 3 } else { -3 }, &ctx),
+        Screen::Quiz(s) => s.on_key(key, &ctx),
     };
     app.apply(cmd);
 }

@@ -61,9 +61,7 @@ impl Finder {
             }
             KeyCode::Esc => return Outcome::Close,
             KeyCode::Up => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down => {
-                self.selected = (self.selected + 1).min(self.hits.len().saturating_sub(1))
-            }
+            KeyCode::Down => self.selected = (self.selected + 1).min(self.hits.len().saturating_sub(1)),
             KeyCode::Enter => {
                 if let Some(hit) = self.hits.get(self.selected) {
                     return Outcome::Open(hit.target);
@@ -83,8 +81,7 @@ impl Finder {
         );
         frame.render_widget(Clear, rect);
         let inner = panel(app, frame, rect, Line::styled(" Go to anything ", t.title));
-        let [field, list] =
-            Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+        let [field, list] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
         let line = Line::from(vec![
             Span::styled(" › ", t.accent),
             Span::styled(self.query.clone(), t.text),
@@ -119,10 +116,7 @@ impl Finder {
             let used = 10 + name.chars().count();
             spans.extend(highlighted(&name, &hit.name_matches, base, t.matched));
             if width > used + 8 {
-                spans.push(Span::styled(
-                    format!("  {}", truncate(detail, width - used - 2)),
-                    t.dim,
-                ));
+                spans.push(Span::styled(format!("  {}", truncate(detail, width - used - 2)), t.dim));
             }
             lines.push(Line::from(spans));
         }

@@ -81,21 +81,13 @@ impl Glossary {
     pub fn view(&self, app: &App, frame: &mut Frame, area: Rect) {
         let t = &app.theme;
         let (left, right) = if area.width >= 100 {
-            let [l, r] =
-                Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
-                    .areas(area);
+            let [l, r] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(area);
             (l, Some(r))
         } else {
             (area, None)
         };
-        let [search, list] =
-            Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(left);
-        let inner = panel(
-            app,
-            frame,
-            search,
-            Line::styled(" Search the glossary ", t.title),
-        );
+        let [search, list] = Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(left);
+        let inner = panel(app, frame, search, Line::styled(" Search the glossary ", t.title));
         let field = Line::from(vec![
             Span::styled("› ", t.accent),
             Span::styled(self.query.clone(), t.text),
@@ -128,34 +120,17 @@ impl Glossary {
             lines.push(Line::from(spans));
         }
         if self.hits.is_empty() {
-            lines.push(Line::styled(
-                "  No term matches. Esc clears the search.",
-                t.dim,
-            ));
+            lines.push(Line::styled("  No term matches. Esc clears the search.", t.dim));
         }
         frame.render_widget(Paragraph::new(lines), inner);
 
         if let (Some(right), Some(hit)) = (right, self.hits.get(self.selected)) {
             let Target::Term(ti) = hit.target else { return };
             let term = &app.content.terms[ti];
-            let inner = panel(
-                app,
-                frame,
-                right,
-                Line::styled(format!(" {} ", term.name), t.title),
-            );
+            let inner = panel(app, frame, right, Line::styled(format!(" {} ", term.name), t.title));
             let column = text_column(inner);
-            let doc = render(
-                &term_markdown(&app.content, ti),
-                column.width,
-                &t.markdown,
-                None,
-            );
-            let lines: Vec<Line> = doc
-                .lines
-                .into_iter()
-                .take(usize::from(column.height))
-                .collect();
+            let doc = render(&term_markdown(&app.content, ti), column.width, &t.markdown, None);
+            let lines: Vec<Line> = doc.lines.into_iter().take(usize::from(column.height)).collect();
             frame.render_widget(Paragraph::new(lines), column);
         }
     }

@@ -41,14 +41,10 @@ impl Home {
         let modules = ctx.content.modules.len();
         match key.code {
             KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.selected = (self.selected + 1).min(modules.saturating_sub(1))
-            }
+            KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(modules.saturating_sub(1)),
             KeyCode::Home => self.selected = 0,
             KeyCode::End => self.selected = modules.saturating_sub(1),
-            KeyCode::Enter | KeyCode::Right if modules > 0 => {
-                return Cmd::Open(Target::Module(self.selected))
-            }
+            KeyCode::Enter | KeyCode::Right if modules > 0 => return Cmd::Open(Target::Module(self.selected)),
             KeyCode::Char('c') => {
                 return match continue_lesson(ctx) {
                     Some(l) => Cmd::Open(Target::Lesson(l)),
@@ -68,10 +64,7 @@ impl Home {
         let mut lines = vec![
             Line::from(vec![
                 Span::styled("sdlab", t.title),
-                Span::styled(
-                    " — learn system design by reading, searching and driving it",
-                    t.text,
-                ),
+                Span::styled(" — learn system design by reading, searching and driving it", t.text),
             ]),
             Line::styled(
                 format!(
@@ -91,19 +84,30 @@ impl Home {
                 lines.push(Line::from(vec![
                     Span::styled("▶ Continue (c): ", t.accent),
                     Span::styled(truncate(&lesson.title, width.saturating_sub(40)), t.text),
-                    Span::styled(
-                        format!(" — step {} of {}", p.step + 1, lesson.step_count()),
-                        t.dim,
-                    ),
+                    Span::styled(format!(" — step {} of {}", p.step + 1, lesson.step_count()), t.dim),
                 ]));
             }
-            None => lines.push(Line::styled(
-                "New here? Open Foundations below, or press g to search the glossary.",
-                t.accent,
-            )),
+            None => {
+                let first = content.modules.first().map_or("the first module", |m| m.title.as_str());
+                lines.push(Line::styled(
+                    format!("New here? Open {first} below, or press g to search the glossary."),
+                    t.accent,
+                ));
+            }
+        }
+        if !content.questions.is_empty() {
+            let c = crate::quiz::counts(content.questions.iter(), &app.state.cards, ctx.now);
+            lines.push(Line::from(vec![
+                Span::styled("◆ Quiz (t): ", t.accent),
+                Span::styled(
+                    format!("{} cards due now", c.due),
+                    if c.due > 0 { t.notice } else { t.text },
+                ),
+                Span::styled(format!(" · {} new · {} scheduled later", c.new, c.later), t.dim),
+            ]));
         }
         lines.push(Line::default());
-        lines.push(Line::styled("Modules", t.title));
+        lines.push(Line::styled("Modules · lessons done · quiz mastery", t.title));
         let header_rows = lines.len();
         let rows = usize::from(area.height).saturating_sub(header_rows);
         let (start, end) = list_window(self.selected, content.modules.len(), rows);
@@ -124,33 +128,29 @@ impl Home {
             let selected = i == self.selected;
             let marker = if selected { "›" } else { " " };
             let title_style = if selected { t.selected } else { t.text };
-            let used = 2 + 3 + name_w + 2 + 8 + 7;
+            let mut used = 2 + 3 + name_w + 2 + 8 + 7;
             let mut spans = vec![
                 Span::styled(format!("{marker} "), t.accent),
                 Span::styled(format!("{:>2} ", i + 1), t.dim),
-                Span::styled(
-                    format!("{:<name_w$}", truncate(&m.title, name_w)),
-                    title_style,
-                ),
+                Span::styled(format!("{:<name_w$}", truncate(&m.title, name_w)), title_style),
                 Span::raw("  "),
                 Span::styled(
                     progress_bar(done, total, 8),
-                    if done == total && total > 0 {
-                        t.done
-                    } else {
-                        t.accent
-                    },
+                    if done == total && total > 0 { t.done } else { t.accent },
                 ),
                 Span::styled(format!(" {done:>2}/{total:<2} "), t.dim),
             ];
+            if !content.questions.is_empty() {
+                let qs = content.questions.iter().filter(|q| q.module == m.id);
+                let pct = crate::quiz::mastery(qs, &app.state.cards, ctx.now);
+                spans.push(Span::styled(format!(" {pct:>3}%  "), t.dim));
+                used += 7;
+            }
             if width > used + 10 {
                 spans.push(Span::styled(truncate(&m.summary, width - used), t.dim));
             }
             lines.push(Line::from(spans));
         }
-        frame.render_widget(
-            Paragraph::new(lines),
-            area.inner(ratatui::layout::Margin::new(1, 0)),
-        );
+        frame.render_widget(Paragraph::new(lines), area.inner(ratatui::layout::Margin::new(1, 0)));
     }
 }

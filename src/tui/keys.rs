@@ -31,6 +31,7 @@ pub const fn more(keys: &'static str, action: &'static str) -> KeyHint {
 pub const GLOBAL: &[KeyHint] = &[
     more("g", "glossary"),
     more("l", "lessons"),
+    more("t", "quiz"),
     more("Ctrl-P  :", "go to anything"),
     more("?  F1", "help for this screen"),
     more("Ctrl-C", "quit from anywhere"),
@@ -43,13 +44,7 @@ pub fn is_ctrl(key: &KeyEvent, c: char) -> bool {
 /// A printable character typed without Ctrl or Alt, for text fields.
 pub fn typed_char(key: &KeyEvent) -> Option<char> {
     match key.code {
-        KeyCode::Char(c)
-            if !key
-                .modifiers
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-        {
-            Some(c)
-        }
+        KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => Some(c),
         _ => None,
     }
 }

@@ -9,9 +9,7 @@ use ratatui::Frame;
 
 use super::app::{App, Cmd, Ctx};
 use super::keys::{hint, more, KeyHint};
-use super::view::{
-    draw_scrolled, panel, progress_bar, reading_area, scroll_for, scroll_to_show, text_column,
-};
+use super::view::{draw_scrolled, panel, progress_bar, reading_area, scroll_for, scroll_to_show, text_column};
 use crate::content::markdown::{render, Rendered};
 use crate::content::Lesson;
 
@@ -37,6 +35,7 @@ const HINTS: &[KeyHint] = &[
     more("j k  PgUp PgDn", "scroll"),
     more("Shift-Tab", "previous link"),
     more("r", "restart this lesson (forget its progress)"),
+    more("t", "quiz on this lesson"),
     more("Backspace", "back"),
 ];
 const CHECK_HINTS: &[KeyHint] = &[
@@ -50,6 +49,7 @@ const CHECK_HINTS: &[KeyHint] = &[
     more("j k  PgUp PgDn", "scroll"),
     more("Enter", "follow the selected link"),
     more("r", "restart this lesson (forget its progress)"),
+    more("t", "quiz on this lesson"),
     more("Backspace", "back"),
 ];
 
@@ -58,9 +58,7 @@ pub fn step_markdown(lesson: &Lesson, step: usize, revealed: bool) -> (String, S
     if let Some(s) = lesson.steps.get(step) {
         return (s.title.clone(), s.body.clone());
     }
-    let mut md = String::from(
-        "Answer each question in your head (or on paper) first, then reveal the answers.\n\n",
-    );
+    let mut md = String::from("Answer each question in your head (or on paper) first, then reveal the answers.\n\n");
     for (i, c) in lesson.checks.iter().enumerate() {
         md.push_str(&format!("{}. **{}**\n\n", i + 1, c.question.trim()));
         if revealed {
@@ -105,10 +103,7 @@ impl LessonView {
     fn rendered(&self, ctx: &Ctx) -> (Rendered, Rect) {
         let area = reading_area(ctx.size, STEP_HEADER_ROWS);
         let (_, md) = step_markdown(&ctx.content.lessons[self.lesson], self.step, self.revealed);
-        (
-            render(&md, area.width, &ctx.theme.markdown, self.link),
-            area,
-        )
+        (render(&md, area.width, &ctx.theme.markdown, self.link), area)
     }
 
     fn go_to(&mut self, step: usize) -> Cmd {
@@ -130,18 +125,15 @@ impl LessonView {
         let lesson = &ctx.content.lessons[self.lesson];
         let count = lesson.step_count();
         match key.code {
-            KeyCode::Char('n') | KeyCode::Right if self.step + 1 < count => {
-                return self.go_to(self.step + 1)
-            }
-            KeyCode::Char('p') | KeyCode::Left if self.step > 0 => {
-                return self.go_to(self.step - 1)
-            }
+            KeyCode::Char('n') | KeyCode::Right if self.step + 1 < count => return self.go_to(self.step + 1),
+            KeyCode::Char('p') | KeyCode::Left if self.step > 0 => return self.go_to(self.step - 1),
             KeyCode::Char('n' | 'p') | KeyCode::Right | KeyCode::Left => return Cmd::None,
             KeyCode::Char('a' | ' ') if self.is_check_step(lesson) && !self.revealed => {
                 self.revealed = true;
                 return Cmd::None;
             }
             KeyCode::Char('r') => return Cmd::Reset(Some(lesson.id.clone())),
+            KeyCode::Char('t') => return Cmd::Quiz(crate::quiz::Selection::Lesson(lesson.id.clone())),
             _ => {}
         }
         let (doc, area) = self.rendered(ctx);
@@ -195,13 +187,7 @@ impl LessonView {
                 t.accent,
             ),
         ]);
-        frame.render_widget(
-            Paragraph::new(header),
-            Rect {
-                height: 1,
-                ..column
-            },
-        );
+        frame.render_widget(Paragraph::new(header), Rect { height: 1, ..column });
         let text_area = Rect {
             y: column.y + STEP_HEADER_ROWS,
             height: column.height.saturating_sub(STEP_HEADER_ROWS),

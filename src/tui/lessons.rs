@@ -33,6 +33,7 @@ const HINTS: &[KeyHint] = &[
     hint("Enter", "open"),
     hint("r", "reset lesson"),
     hint("R", "reset all"),
+    hint("t", "quiz module"),
     hint("q/Esc", "back"),
     hint("?", "help"),
     more("j k", "move"),
@@ -58,23 +59,11 @@ impl LessonList {
         // Start on the module's first unfinished lesson (or its first lesson).
         let wanted = module.and_then(|mi| {
             let lessons = &content.modules[mi].lessons;
-            lessons
-                .iter()
-                .find(|&&l| !list.done[l])
-                .or(lessons.first())
-                .copied()
+            lessons.iter().find(|&&l| !list.done[l]).or(lessons.first()).copied()
         });
         list.selected = match wanted {
-            Some(l) => list
-                .rows
-                .iter()
-                .position(|r| *r == Row::Lesson(l))
-                .unwrap_or(0),
-            None => list
-                .rows
-                .iter()
-                .position(|r| matches!(r, Row::Lesson(_)))
-                .unwrap_or(0),
+            Some(l) => list.rows.iter().position(|r| *r == Row::Lesson(l)).unwrap_or(0),
+            None => list.rows.iter().position(|r| matches!(r, Row::Lesson(_))).unwrap_or(0),
         };
         list
     }
@@ -151,6 +140,11 @@ impl LessonList {
                 }
             }
             KeyCode::Char('R') => self.confirm = Some(None),
+            KeyCode::Char('t') => {
+                if let Some(l) = self.selected_lesson() {
+                    return Cmd::Quiz(crate::quiz::Selection::Module(ctx.content.lessons[l].module.clone()));
+                }
+            }
             _ => return Cmd::Unhandled,
         }
         Cmd::None
@@ -197,10 +191,7 @@ impl LessonList {
                     lines.push(Line::from(vec![
                         Span::styled(if selected { "  › " } else { "    " }, t.accent),
                         Span::styled(format!("{mark} "), mark_style),
-                        Span::styled(
-                            format!("{title:<title_w$}"),
-                            if selected { t.selected } else { t.text },
-                        ),
+                        Span::styled(format!("{title:<title_w$}"), if selected { t.selected } else { t.text }),
                         Span::styled(format!("  {minutes}"), t.dim),
                     ]));
                 }

@@ -8,6 +8,7 @@ pub mod home;
 pub mod keys;
 pub mod lesson;
 pub mod lessons;
+pub mod quiz;
 pub mod term;
 pub mod view;
 

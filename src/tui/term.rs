@@ -43,10 +43,7 @@ pub fn term_markdown(content: &Content, index: usize) -> String {
     if term.aliases.is_empty() {
         md.push_str(&format!("*Module: {module}*\n\n"));
     } else {
-        md.push_str(&format!(
-            "*Also: {} · Module: {module}*\n\n",
-            term.aliases.join(", ")
-        ));
+        md.push_str(&format!("*Also: {} · Module: {module}*\n\n", term.aliases.join(", ")));
     }
     md.push_str(&format!("> {}\n\n{}\n\n", term.summary, term.body.trim()));
     let see: Vec<String> = term
@@ -60,12 +57,7 @@ pub fn term_markdown(content: &Content, index: usize) -> String {
     let taught: Vec<String> = term
         .taught_in
         .iter()
-        .map(|&l| {
-            format!(
-                "[{}](lesson:{})",
-                content.lessons[l].title, content.lessons[l].id
-            )
-        })
+        .map(|&l| format!("[{}](lesson:{})", content.lessons[l].title, content.lessons[l].id))
         .collect();
     if !taught.is_empty() {
         md.push_str(&format!("**Taught in:** {}\n", taught.join(" · ")));

@@ -23,12 +23,8 @@ pub fn view(app: &App, frame: &mut Frame) {
         too_small(app, frame, area);
         return;
     }
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, body, footer] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
     draw_header(app, frame, header);
     match app.screen() {
         Screen::Home(s) => s.view(app, frame, body),
@@ -36,16 +32,12 @@ pub fn view(app: &App, frame: &mut Frame) {
         Screen::Term(s) => s.view(app, frame, body),
         Screen::Lessons(s) => s.view(app, frame, body),
         Screen::Lesson(s) => s.view(app, frame, body),
+        Screen::Quiz(s) => s.view(app, frame, body),
     }
     match &app.overlay {
         Overlay::None => draw_footer(app, frame, footer, hints(app)),
         Overlay::Help => {
-            draw_footer(
-                app,
-                frame,
-                footer,
-                &[super::keys::hint("any key", "close help")],
-            );
+            draw_footer(app, frame, footer, &[super::keys::hint("any key", "close help")]);
             draw_help(app, frame, body);
         }
         Overlay::Finder(f) => {
@@ -63,6 +55,7 @@ pub fn hints(app: &App) -> &'static [KeyHint] {
         Screen::Term(_) => term::HINTS,
         Screen::Lessons(s) => s.hints(),
         Screen::Lesson(s) => s.hints(app),
+        Screen::Quiz(s) => s.hints(&app.content),
     }
 }
 
@@ -78,10 +71,7 @@ fn too_small(app: &App, frame: &mut Frame, area: Rect) {
     let height = (text.len() as u16).min(area.height);
     let y = area.y + area.height.saturating_sub(height) / 2;
     let rect = Rect::new(area.x, y, area.width, height);
-    frame.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: true }).centered(),
-        rect,
-    );
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).centered(), rect);
 }
 
 fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
@@ -118,13 +108,7 @@ fn draw_footer(app: &App, frame: &mut Frame, area: Rect, hints: &[KeyHint]) {
 fn draw_help(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     let own = hints(app);
-    let key_w = own
-        .iter()
-        .chain(GLOBAL)
-        .map(|h| h.keys.width())
-        .max()
-        .unwrap_or(8)
-        + 2;
+    let key_w = own.iter().chain(GLOBAL).map(|h| h.keys.width()).max().unwrap_or(8) + 2;
     let mut lines = vec![Line::styled(
         format!("Keys on this screen ({})", app.screen().name()),
         t.title,
@@ -211,11 +195,7 @@ pub fn list_window(selected: usize, len: usize, rows: usize) -> (usize, usize) {
     if rows == 0 {
         return (0, 0);
     }
-    let start = if selected >= rows {
-        selected + 1 - rows
-    } else {
-        0
-    };
+    let start = if selected >= rows { selected + 1 - rows } else { 0 };
     (start, (start + rows).min(len))
 }
 
@@ -245,12 +225,7 @@ pub fn truncate(text: &str, width: usize) -> String {
 }
 
 /// The name with the matched characters highlighted.
-pub fn highlighted(
-    name: &str,
-    matches: &[usize],
-    base: Style,
-    matched: Style,
-) -> Vec<Span<'static>> {
+pub fn highlighted(name: &str, matches: &[usize], base: Style, matched: Style) -> Vec<Span<'static>> {
     name.chars()
         .enumerate()
         .map(|(i, c)| {
@@ -267,30 +242,16 @@ pub fn highlighted(
 }
 
 /// Draws `lines` from `scroll`, clamped so the last page stays full; returns the clamped scroll.
-pub fn draw_scrolled(
-    frame: &mut Frame,
-    area: Rect,
-    lines: Vec<Line<'static>>,
-    scroll: usize,
-) -> usize {
+pub fn draw_scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: usize) -> usize {
     let max = lines.len().saturating_sub(usize::from(area.height));
     let scroll = scroll.min(max);
-    let visible: Vec<Line> = lines
-        .into_iter()
-        .skip(scroll)
-        .take(usize::from(area.height))
-        .collect();
+    let visible: Vec<Line> = lines.into_iter().skip(scroll).take(usize::from(area.height)).collect();
     frame.render_widget(Paragraph::new(visible), area);
     scroll
 }
 
 /// Scroll position after a scrolling key, given the document length and the view height.
-pub fn scroll_for(
-    code: crossterm::event::KeyCode,
-    scroll: usize,
-    len: usize,
-    height: usize,
-) -> Option<usize> {
+pub fn scroll_for(code: crossterm::event::KeyCode, scroll: usize, len: usize, height: usize) -> Option<usize> {
     use crossterm::event::KeyCode;
     let max = len.saturating_sub(height);
     let scroll = scroll.min(max);

@@ -1,0 +1,292 @@
+//! The interview question bank: `content/quizzes/<module>.toml`.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{problem::Problem, text::line_of, validate::Parsed, SourceFile};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// One or several correct choices (0-based indices).
+    Choice {
+        choices: Vec<String>,
+        correct: Vec<usize>,
+    },
+    TrueFalse {
+        truth: bool,
+    },
+    /// Correct when within `tolerance` (absolute) of `answer`.
+    Numeric {
+        answer: f64,
+        tolerance: f64,
+        unit: String,
+    },
+    /// `items` in the correct order; shown shuffled.
+    Order {
+        items: Vec<String>,
+    },
+    /// Free recall: the model answer as key points the learner ticks.
+    Recall {
+        points: Vec<String>,
+    },
+}
+
+impl Kind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Choice { correct, .. } if correct.len() > 1 => "multiple answers",
+            Kind::Choice { .. } => "multiple choice",
+            Kind::TrueFalse { .. } => "true or false",
+            Kind::Numeric { .. } => "estimate",
+            Kind::Order { .. } => "put in order",
+            Kind::Recall { .. } => "design prompt",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub id: String,
+    pub module: String,
+    pub prompt: String,
+    pub kind: Kind,
+    pub explanation: String,
+    pub terms: Vec<String>,
+    pub lesson: Option<String>,
+    pub lab: Option<String>,
+}
+
+impl Question {
+    /// The correct answer as text, for feedback and the Anki export.
+    pub fn answer_text(&self) -> String {
+        match &self.kind {
+            Kind::Choice { choices, correct } => correct
+                .iter()
+                .map(|&i| format!("{}. {}", i + 1, choices[i]))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Kind::TrueFalse { truth } => if *truth { "True" } else { "False" }.to_string(),
+            Kind::Numeric {
+                answer,
+                tolerance,
+                unit,
+            } => format!("{} {unit} (± {})", fmt_num(*answer), fmt_num(*tolerance)),
+            Kind::Order { items } => items
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("{}. {s}", i + 1))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Kind::Recall { points } => points.iter().map(|p| format!("• {p}")).collect::<Vec<_>>().join("; "),
+        }
+    }
+}
+
+/// A number without a pointless ".0".
+pub fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuizFile {
+    #[serde(default)]
+    question: Vec<Spanned<RawQuestion>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuestion {
+    id: String,
+    kind: String,
+    prompt: String,
+    explanation: String,
+    #[serde(default)]
+    terms: Vec<Spanned<String>>,
+    lesson: Option<Spanned<String>>,
+    lab: Option<Spanned<String>>,
+    choices: Option<Vec<String>>,
+    correct: Option<Vec<i64>>,
+    truth: Option<bool>,
+    answer: Option<f64>,
+    tolerance: Option<f64>,
+    unit: Option<String>,
+    items: Option<Vec<String>>,
+    points: Option<Vec<String>>,
+}
+
+pub fn parse(
+    file: &SourceFile,
+    module: &str,
+    out: &mut Vec<Question>,
+    parsed: &mut Parsed,
+    problems: &mut Vec<Problem>,
+) {
+    let doc: QuizFile = match toml::from_str(&file.text) {
+        Ok(doc) => doc,
+        Err(e) => return problems.push(super::validate::toml_problem(file, 0, &e)),
+    };
+    let path = file.display.as_str();
+    parsed.module_refs.push((path.to_string(), 1, module.to_string()));
+    for q in doc.question {
+        let line = line_of(&file.text, q.span().start);
+        let q = q.into_inner();
+        let owner = format!("question {}", q.id);
+        parsed.ids.push((path.to_string(), line, "question", q.id.clone()));
+        for t in &q.terms {
+            parsed.refs.push((
+                path.to_string(),
+                line_of(&file.text, t.span().start),
+                owner.clone(),
+                "term",
+                t.get_ref().clone(),
+            ));
+        }
+        if let Some(l) = &q.lesson {
+            parsed.refs.push((
+                path.to_string(),
+                line_of(&file.text, l.span().start),
+                owner.clone(),
+                "lesson",
+                l.get_ref().clone(),
+            ));
+        }
+        if let Some(l) = &q.lab {
+            parsed.refs.push((
+                path.to_string(),
+                line_of(&file.text, l.span().start),
+                owner.clone(),
+                "lab",
+                l.get_ref().clone(),
+            ));
+        }
+        let mut problem = |msg: String| problems.push(Problem::new(path, line, format!("{owner}: {msg}")));
+        if q.terms.is_empty() {
+            problem("list the glossary terms it tests in `terms`".into());
+        }
+        if q.prompt.trim().is_empty() || q.explanation.trim().is_empty() {
+            problem("needs a prompt and an explanation".into());
+        }
+        let Some(kind) = kind_of(&q, &mut problem) else {
+            continue;
+        };
+        out.push(Question {
+            id: q.id,
+            module: module.to_string(),
+            prompt: q.prompt,
+            kind,
+            explanation: q.explanation,
+            terms: q.terms.into_iter().map(Spanned::into_inner).collect(),
+            lesson: q.lesson.map(Spanned::into_inner),
+            lab: q.lab.map(Spanned::into_inner),
+        });
+    }
+}
+
+/// Checks the fields of the question's kind (and that no other kind's fields are set).
+fn kind_of(q: &RawQuestion, problem: &mut impl FnMut(String)) -> Option<Kind> {
+    let fields: [(&str, bool); 8] = [
+        ("choices", q.choices.is_some()),
+        ("correct", q.correct.is_some()),
+        ("truth", q.truth.is_some()),
+        ("answer", q.answer.is_some()),
+        ("tolerance", q.tolerance.is_some()),
+        ("unit", q.unit.is_some()),
+        ("items", q.items.is_some()),
+        ("points", q.points.is_some()),
+    ];
+    let allowed: &[&str] = match q.kind.as_str() {
+        "choice" => &["choices", "correct"],
+        "truefalse" => &["truth"],
+        "numeric" => &["answer", "tolerance", "unit"],
+        "order" => &["items"],
+        "recall" => &["points"],
+        other => {
+            problem(format!(
+                "unknown kind {other:?}: use choice, truefalse, numeric, order or recall"
+            ));
+            return None;
+        }
+    };
+    let mut ok = true;
+    for (name, set) in fields {
+        if set && !allowed.contains(&name) {
+            problem(format!("`{name}` does not belong to kind = {:?}", q.kind));
+            ok = false;
+        }
+        if !set && allowed.contains(&name) {
+            problem(format!("kind = {:?} needs `{name}`", q.kind));
+            ok = false;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let kind = match q.kind.as_str() {
+        "choice" => {
+            let choices = q.choices.clone().unwrap_or_default();
+            let raw = q.correct.clone().unwrap_or_default();
+            if choices.len() < 2 {
+                problem("a choice question needs at least 2 choices".into());
+                return None;
+            }
+            if raw.is_empty() {
+                problem("`correct` must name at least one choice".into());
+                return None;
+            }
+            let mut correct = Vec::new();
+            for c in raw {
+                if c < 1 || c as usize > choices.len() {
+                    problem(format!(
+                        "correct choice {c} does not exist: choices are numbered 1 to {}",
+                        choices.len()
+                    ));
+                    return None;
+                }
+                if correct.contains(&(c as usize - 1)) {
+                    problem(format!("correct choice {c} is listed twice"));
+                    return None;
+                }
+                correct.push(c as usize - 1);
+            }
+            correct.sort_unstable();
+            Kind::Choice { choices, correct }
+        }
+        "truefalse" => Kind::TrueFalse {
+            truth: q.truth.unwrap_or_default(),
+        },
+        "numeric" => {
+            let (answer, tolerance) = (q.answer.unwrap_or_default(), q.tolerance.unwrap_or_default());
+            if !(tolerance > 0.0 && tolerance.is_finite()) || !answer.is_finite() {
+                problem(format!("tolerance must be a number above 0 (it is {tolerance})"));
+                return None;
+            }
+            Kind::Numeric {
+                answer,
+                tolerance,
+                unit: q.unit.clone().unwrap_or_default(),
+            }
+        }
+        "order" => {
+            let items = q.items.clone().unwrap_or_default();
+            if items.len() < 3 {
+                problem("an order question needs at least 3 items".into());
+                return None;
+            }
+            Kind::Order { items }
+        }
+        _ => {
+            let points = q.points.clone().unwrap_or_default();
+            if points.len() < 2 {
+                problem("a recall question needs at least 2 key points".into());
+                return None;
+            }
+            Kind::Recall { points }
+        }
+    };
+    Some(kind)
+}
