@@ -262,7 +262,7 @@ pub fn choose(
             if let Some(lesson) = lesson {
                 v.extend(all.filter(|&i| {
                     content.questions[i].module == lesson.module
-                        && !content.questions[i].lesson.as_deref().is_some_and(|x| x == l)
+                        && content.questions[i].lesson.as_deref().is_none_or(|x| x != l)
                 }));
             }
             v
@@ -454,7 +454,7 @@ mod tests {
     #[test]
     fn counts_follow_the_schedule() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let qs = vec![
+        let qs = [
             q(Kind::TrueFalse { truth: true }),
             Question {
                 id: "b".into(),

@@ -164,3 +164,80 @@ fn mouse_wheel_scrolls_a_term() {
     let Screen::Term(t) = app.screen() else { panic!("term") };
     assert_eq!(t.scroll, 1);
 }
+
+#[test]
+fn a_quiz_session_schedules_every_answer_and_ends_with_a_summary() {
+    use sdlab::tui::quiz::Phase;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = common::app_with_store(dir.path());
+    app.clock = common::fixed_now;
+    press(&mut app, "t <enter>");
+    common::answer(&mut app, true);
+    let Screen::Quiz(view) = app.screen() else { panic!("quiz") };
+    let Phase::Feedback(_, _, grade) = &view.phase else { panic!("feedback after an answer") };
+    assert!(grade.correct);
+    press(&mut app, "<enter>");
+    common::answer(&mut app, false);
+    let Screen::Quiz(view) = app.screen() else { panic!("quiz") };
+    let Phase::Feedback(_, _, grade) = &view.phase else { panic!("feedback") };
+    assert!(!grade.correct);
+    press(&mut app, "<enter>");
+    common::answer(&mut app, true);
+    press(&mut app, "<esc>");
+    let Screen::Quiz(view) = app.screen() else { panic!("quiz") };
+    let Phase::Summary(session) = &view.phase else { panic!("summary") };
+    assert_eq!(session.results.len(), 3);
+    assert_eq!(app.state.cards.len(), 3);
+    let saved = std::fs::read_to_string(dir.path().join("state.toml")).unwrap();
+    assert!(saved.matches("[cards.").count() >= 3, "{saved}");
+    let c = sdlab::quiz::counts(app.content.questions.iter(), &app.state.cards, common::fixed_now());
+    assert_eq!(c.new, app.content.questions.len() - 3);
+    assert_eq!(c.later, 3, "short-term steps: nothing is due at the same instant");
+    let later = common::fixed_now() + chrono::Duration::days(30);
+    let c = sdlab::quiz::counts(app.content.questions.iter(), &app.state.cards, later);
+    assert_eq!(c.due, 3);
+}
+
+#[test]
+fn every_question_can_be_answered_right_through_keys() {
+    use sdlab::quiz::Selection;
+    use sdlab::tui::quiz::Phase;
+    let modules: Vec<String> = common::app().content.modules.iter().map(|m| m.id.clone()).collect();
+    let mut total = 0;
+    for m in modules {
+        let mut app = common::app();
+        app.clock = common::fixed_now;
+        app.apply(sdlab::tui::app::Cmd::Quiz(Selection::Module(m.clone())));
+        let mut asked = 0;
+        while let Screen::Quiz(view) = app.screen() {
+            match &view.phase {
+                Phase::Asking(..) => {
+                    common::answer(&mut app, true);
+                    let Screen::Quiz(view) = app.screen() else { panic!() };
+                    let Phase::Feedback(s, _, g) = &view.phase else { panic!("no feedback in {m}") };
+                    let q = &app.content.questions[s.questions[s.current]];
+                    assert!(g.correct, "{} could not be answered right", q.id);
+                    asked += 1;
+                    press(&mut app, "<enter>");
+                }
+                Phase::Summary(_) => break,
+                _ => panic!("unexpected phase"),
+            }
+        }
+        assert!(asked >= 8, "module {m} has {asked} questions in a session");
+        total += asked;
+    }
+    assert!(total >= 100);
+}
+
+#[test]
+fn following_a_link_from_feedback_and_coming_back() {
+    let mut app = common::app();
+    app.clock = common::fixed_now;
+    press(&mut app, "t <enter>");
+    common::answer(&mut app, true);
+    press(&mut app, "<tab> <enter>");
+    assert!(matches!(app.screen(), Screen::Term(_) | Screen::Lesson(_)));
+    press(&mut app, "<bs>");
+    assert!(matches!(app.screen(), Screen::Quiz(_)), "Backspace returns to the quiz");
+}

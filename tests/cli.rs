@@ -133,6 +133,11 @@ fn check_names_file_and_line_of_every_problem_and_exits_1() {
         "lessons/alpha/01-first.md:1: lesson alpha/01-first has 1 [[check]] questions (2 to 4)",
         "lessons/alpha/02-second.md:2: invalid TOML",
         "lessons/alpha/third.md:1: file name third.md must be <NN>-<slug>.md",
+        "content/quizzes/alpha.toml:1: question alpha-bad-choice: correct choice 3 does not exist",
+        "content/quizzes/alpha.toml:10: question alpha-zero-tolerance: tolerance must be a number above 0",
+        "content/quizzes/alpha.toml:20: question alpha-mixed: `choices` does not belong to kind = \"truefalse\"",
+        "content/quizzes/alpha.toml:27: question alpha-mixed: unknown term \"nope\"",
+        "content/quizzes/alpha.toml:28: question alpha-mixed: unknown lesson \"alpha/99-missing\"",
     ];
     for e in expect {
         assert!(text.contains(e), "missing {e:?} in:\n{text}");
@@ -230,4 +235,44 @@ fn the_lab_refuses_to_start_without_a_terminal() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("needs a terminal"));
+}
+
+#[test]
+fn anki_export_round_trips() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("cards.tsv");
+    sdlab(&home).args(["quiz", "--export", "anki"]).arg(&file).assert().success();
+    let out = sdlab(&home).args(["quiz", "--json"]).assert().success().get_output().stdout.clone();
+    let bank: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let bank = bank.as_array().unwrap();
+    let tsv = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = tsv.lines().collect();
+    assert_eq!(lines.len(), bank.len(), "one line per question");
+    for (line, q) in lines.iter().zip(bank) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), 3, "front, back, tags: {line}");
+        assert!(fields.iter().all(|f| !f.is_empty() && !f.contains('\r')));
+        assert_eq!(fields[2], format!("sdlab::{}", q["module"].as_str().unwrap()));
+        let prompt_start: String = q["prompt"].as_str().unwrap().lines().next().unwrap().chars().take(20).collect();
+        assert!(fields[0].starts_with(prompt_start.trim()), "{} vs {prompt_start}", fields[0]);
+    }
+    sdlab(&home).args(["quiz", "--export", "csv"]).arg(&file).assert().code(2);
+}
+
+#[test]
+fn quiz_bank_json_and_due_list() {
+    let home = tempfile::tempdir().unwrap();
+    let out = sdlab(&home).args(["quiz", "--json"]).assert().success().get_output().stdout.clone();
+    let bank: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let bank = bank.as_array().unwrap();
+    assert!(bank.len() >= 150, "{} questions", bank.len());
+    for q in bank {
+        for key in ["id", "module", "kind", "prompt", "answer", "explanation", "terms"] {
+            assert!(!q[key].is_null(), "{key} in {q}");
+        }
+    }
+    let out = sdlab(&home).args(["quiz", "--due", "--json"]).assert().success().get_output().stdout.clone();
+    let due: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(due["due"], 0);
+    assert_eq!(due["new"].as_u64().unwrap() as usize, bank.len());
 }

@@ -163,3 +163,59 @@ fn a_corrupt_state_file_is_reported_on_screen_and_kept() {
         "garbage = = ="
     );
 }
+
+#[test]
+fn quiz_answers_survive_a_restart() {
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Session::start(home.path());
+    s.wait_for("home", |sc| sc.contains("Modules") && sc.contains("Quiz (t)"));
+    let new_before = new_count(&s.screen());
+    s.send("t");
+    s.wait_for("quiz setup", |sc| sc.contains("What do you want to practise?"));
+    s.send("\r");
+    for n in 1..=3 {
+        s.wait_for("a question", |sc| sc.contains(&format!("Question {n} of")));
+        let screen = s.screen();
+        // Any answer will do: each is graded and scheduled.
+        if screen.contains("estimate") {
+            s.send("1");
+        } else if screen.contains("design prompt") {
+            s.send("\r");
+            s.wait_for("key points", |sc| sc.contains("key points"));
+            s.send("1");
+        } else if screen.contains("true or false") {
+            s.send("t");
+        } else {
+            s.send("1");
+        }
+        s.send("\r");
+        s.wait_for("feedback", |sc| sc.contains("Correct") || sc.contains("Not quite"));
+        s.send("\r");
+    }
+    s.send("\x1b");
+    s.wait_for("summary", |sc| sc.contains("Quiz summary"));
+    s.send("q");
+    s.wait_for("home", |sc| sc.contains("Modules"));
+    s.send("q");
+    wait_exit(&mut s);
+
+    let s = Session::start(home.path());
+    s.wait_for("home", |sc| sc.contains("Quiz (t)"));
+    let screen = s.screen();
+    assert_eq!(new_count(&screen), new_before - 3, "{screen}");
+    assert!(screen.contains("3 scheduled later") || screen.contains("cards due now"), "{screen}");
+}
+
+fn new_count(screen: &str) -> usize {
+    let line = screen.lines().find(|l| l.contains("Quiz (t)")).expect("quiz line on home");
+    let before_new = line.split(" new").next().unwrap();
+    before_new.rsplit(' ').next().unwrap().trim().parse().unwrap()
+}
+
+fn wait_exit(s: &mut Session) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "sdlab did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -95,3 +95,22 @@ fn one_lesson_step_per_module_fits_80x24() {
         press(&mut app, "<esc>");
     }
 }
+
+#[test]
+fn quiz_question_feedback_and_summary() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = common::app();
+        app.clock = common::fixed_now;
+        update(&mut app, Msg::Resize(w, h));
+        press(&mut app, "t");
+        insta::assert_snapshot!(format!("quiz_setup_{w}x{h}"), draw(&mut app, w, h));
+        press(&mut app, "<enter>");
+        insta::assert_snapshot!(format!("quiz_question_{w}x{h}"), draw(&mut app, w, h));
+        common::answer(&mut app, false);
+        insta::assert_snapshot!(format!("quiz_feedback_{w}x{h}"), draw(&mut app, w, h));
+        press(&mut app, "<enter>");
+        common::answer(&mut app, true);
+        press(&mut app, "<esc>");
+        insta::assert_snapshot!(format!("quiz_summary_{w}x{h}"), draw(&mut app, w, h));
+    }
+}

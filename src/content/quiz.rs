@@ -261,7 +261,7 @@ fn kind_of(q: &RawQuestion, problem: &mut impl FnMut(String)) -> Option<Kind> {
         },
         "numeric" => {
             let (answer, tolerance) = (q.answer.unwrap_or_default(), q.tolerance.unwrap_or_default());
-            if !(tolerance > 0.0 && tolerance.is_finite()) || !answer.is_finite() {
+            if !(tolerance > 0.0 && tolerance.is_finite() && answer.is_finite()) {
                 problem(format!("tolerance must be a number above 0 (it is {tolerance})"));
                 return None;
             }

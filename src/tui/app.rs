@@ -51,7 +51,6 @@ pub enum Msg {
 /// What a screen asks the app to do after handling a key.
 pub enum Cmd {
     None,
-    Push(Screen),
     Back,
     Quit,
     /// Open a `term:` / `lesson:` link.
@@ -195,7 +194,6 @@ impl App {
     pub fn apply(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::None | Cmd::Unhandled => {}
-            Cmd::Push(screen) => self.stack.push(screen),
             Cmd::Back => self.back(),
             Cmd::Quit => self.quit = true,
             Cmd::Follow(link) => self.follow(&link),

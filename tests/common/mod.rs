@@ -19,3 +19,52 @@ pub fn app_with_store(dir: &std::path::Path) -> App {
     let (state, _) = store.load();
     App::new(content, Theme::new(ThemeName::Dark, false), state, Some(store))
 }
+
+/// A fixed "now" so quiz timing and schedules are reproducible.
+pub fn fixed_now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+}
+
+/// Answers the question on screen correctly (when `right`) or wrongly, through keys.
+pub fn answer(app: &mut App, right: bool) {
+    use sdlab::content::quiz::Kind;
+    use sdlab::tui::app::{press, Screen};
+    use sdlab::tui::quiz::Phase;
+    let Screen::Quiz(view) = app.screen() else { panic!("not on the quiz") };
+    let Phase::Asking(session, answer) = &view.phase else { panic!("not asking") };
+    let q = app.content.questions[session.questions[session.current]].clone();
+    let keys = match &q.kind {
+        Kind::Choice { choices, correct } => {
+            let picks: Vec<usize> = if right { correct.clone() } else { (0..choices.len()).filter(|i| !correct.contains(i)).take(1).collect() };
+            picks.iter().map(|i| (i + 1).to_string()).collect::<Vec<_>>().join(" ") + " <enter>"
+        }
+        Kind::TrueFalse { truth } => format!("{} <enter>", if *truth == right { "t" } else { "f" }),
+        Kind::Numeric { answer, tolerance, .. } => {
+            let x = if right { *answer } else { answer + tolerance * 10.0 + 1.0 };
+            format!("{x} <enter>")
+        }
+        Kind::Order { items } => {
+            // Bubble the shown order into the right one with K (move item up).
+            let mut order = answer.order.clone();
+            let mut keys = String::new();
+            if right {
+                for target in 0..items.len() {
+                    let pos = order.iter().position(|&i| i == target).unwrap();
+                    keys.push_str(&format!(" {}", "<up> ".repeat(10)));
+                    keys.push_str(&"<down> ".repeat(pos));
+                    for p in (target + 1..=pos).rev() {
+                        keys.push_str("K ");
+                        order.swap(p, p - 1);
+                    }
+                }
+            }
+            keys + " <enter>"
+        }
+        Kind::Recall { points } => {
+            let ticks: String = if right { (1..=points.len()).map(|i| format!("{i} ")).collect() } else { String::new() };
+            format!("<enter> {ticks} <enter>")
+        }
+    };
+    press(app, &keys);
+}
