@@ -69,8 +69,69 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Drive a lab engine headless and print its states
+    #[command(subcommand)]
+    Lab(LabCommand),
     /// Print a shell completion script
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// The sharding ring: place keys on nodes and watch what each change moves
+    #[command(after_help = RING_ACTIONS)]
+    Ring(RingArgs),
+}
+
+const RING_ACTIONS: &str = "Actions for --do, separated by ';':
+  add NAME[=WEIGHT][@REGION]   remove NAME      weight NAME W     vnodes V
+  strategy S                   keys K           ids sequential|random
+  zipf S                       celebrity PCT    trace KEY
+  split I / assign I NODE      (range sharding: split range I, give range I to NODE)
+  move KEY NODE / rebalance    (directory sharding)
+Regions: na, eu, apac, sa, af. One JSON object per state: the initial one, then one per action.";
+
+#[derive(Debug, clap::Args)]
+pub struct RingArgs {
+    #[arg(long, value_enum, default_value = "ring")]
+    pub strategy: crate::engines::ring::Strategy,
+    /// A node count (n1, n2, …) or a list: a,b=2,c@eu
+    #[arg(long, default_value = "4")]
+    pub nodes: String,
+    /// Virtual nodes per unit of weight (ring strategy), 1 to 1000
+    #[arg(long, default_value_t = 100)]
+    pub vnodes: u32,
+    /// Number of keys (user ids), 10 to 1,000,000
+    #[arg(long, default_value_t = 10_000)]
+    pub keys: usize,
+    #[arg(long, value_enum, default_value = "sequential")]
+    pub ids: IdsArg,
+    /// Zipf skew of traffic (0 = uniform)
+    #[arg(long, default_value_t = 0.0)]
+    pub zipf: f64,
+    /// Percentage of all traffic carried by one celebrity key
+    #[arg(long, default_value_t = 0.0)]
+    pub celebrity: f64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Replication factor for preference lists
+    #[arg(long, default_value_t = 3)]
+    pub replicas: usize,
+    /// Show where this key lives (repeatable)
+    #[arg(long)]
+    pub trace: Vec<String>,
+    /// Actions to apply in order, separated by ';'
+    #[arg(long = "do", value_name = "ACTIONS")]
+    pub actions: Option<String>,
+    /// JSON Lines output (one object per state)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IdsArg {
+    Sequential,
+    Random,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -108,6 +169,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
             let content = load(cli.content.as_deref())?;
             quiz(&content, *due, export.as_deref(), *json)
         }
+        Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
         None => open_lab(&cli),
     }
 }
@@ -464,6 +526,75 @@ fn quiz(content: &Content, due: bool, export: Option<&[String]>, json: bool) -> 
             "total",
             content.questions.len()
         );
+    }
+    Ok(0)
+}
+
+fn ring_lab(args: &RingArgs) -> Result<i32, String> {
+    use crate::engines::ring::{Ids, NodeSpec, Ring, RingAction, RingConfig};
+    let nodes = match args.nodes.parse::<usize>() {
+        Ok(n) if (1..=200).contains(&n) => (1..=n)
+            .map(|i| NodeSpec {
+                name: format!("n{i}"),
+                weight: 1,
+                region: None,
+            })
+            .collect(),
+        Ok(n) => return Err(format!("--nodes {n}: give 1 to 200 nodes")),
+        Err(_) => args
+            .nodes
+            .split(',')
+            .map(|s| NodeSpec::parse(s.trim()))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let config = RingConfig {
+        strategy: args.strategy,
+        nodes,
+        vnodes: args.vnodes,
+        keys: args.keys,
+        ids: match args.ids {
+            IdsArg::Sequential => Ids::Sequential,
+            IdsArg::Random => Ids::Random,
+        },
+        zipf: args.zipf,
+        celebrity: args.celebrity,
+        seed: args.seed,
+        replicas: args.replicas,
+        traces: args.trace.clone(),
+    };
+    let actions: Vec<RingAction> = args
+        .actions
+        .as_deref()
+        .unwrap_or("")
+        .split(';')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(RingAction::parse)
+        .collect::<Result<_, _>>()?;
+    let mut ring = Ring::new(config)?;
+    let mut out = io::stdout().lock();
+    let print = |out: &mut io::StdoutLock, ring: &Ring, action: Option<String>| {
+        let m = ring.metrics();
+        if args.json {
+            let mut v = serde_json::to_value(&m).unwrap_or_default();
+            v["action"] = serde_json::json!(action);
+            let _ = writeln!(out, "{v}");
+        } else {
+            let _ = writeln!(out, "{}", crate::engines::ring::describe(&m, action.as_deref()));
+        }
+    };
+    print(&mut out, &ring, None);
+    let texts: Vec<&str> = args
+        .actions
+        .as_deref()
+        .unwrap_or("")
+        .split(';')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .collect();
+    for (action, text) in actions.iter().zip(texts) {
+        ring.apply(action).map_err(|e| format!("{text}: {e}"))?;
+        print(&mut out, &ring, Some(text.to_string()));
     }
     Ok(0)
 }

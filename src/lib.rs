@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod content;
+pub mod engines;
 pub mod quiz;
 pub mod search;
 pub mod state;

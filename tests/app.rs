@@ -173,19 +173,31 @@ fn a_quiz_session_schedules_every_answer_and_ends_with_a_summary() {
     app.clock = common::fixed_now;
     press(&mut app, "t <enter>");
     common::answer(&mut app, true);
-    let Screen::Quiz(view) = app.screen() else { panic!("quiz") };
-    let Phase::Feedback(_, _, grade) = &view.phase else { panic!("feedback after an answer") };
+    let Screen::Quiz(view) = app.screen() else {
+        panic!("quiz")
+    };
+    let Phase::Feedback(_, _, grade) = &view.phase else {
+        panic!("feedback after an answer")
+    };
     assert!(grade.correct);
     press(&mut app, "<enter>");
     common::answer(&mut app, false);
-    let Screen::Quiz(view) = app.screen() else { panic!("quiz") };
-    let Phase::Feedback(_, _, grade) = &view.phase else { panic!("feedback") };
+    let Screen::Quiz(view) = app.screen() else {
+        panic!("quiz")
+    };
+    let Phase::Feedback(_, _, grade) = &view.phase else {
+        panic!("feedback")
+    };
     assert!(!grade.correct);
     press(&mut app, "<enter>");
     common::answer(&mut app, true);
     press(&mut app, "<esc>");
-    let Screen::Quiz(view) = app.screen() else { panic!("quiz") };
-    let Phase::Summary(session) = &view.phase else { panic!("summary") };
+    let Screen::Quiz(view) = app.screen() else {
+        panic!("quiz")
+    };
+    let Phase::Summary(session) = &view.phase else {
+        panic!("summary")
+    };
     assert_eq!(session.results.len(), 3);
     assert_eq!(app.state.cards.len(), 3);
     let saved = std::fs::read_to_string(dir.path().join("state.toml")).unwrap();
@@ -214,7 +226,9 @@ fn every_question_can_be_answered_right_through_keys() {
                 Phase::Asking(..) => {
                     common::answer(&mut app, true);
                     let Screen::Quiz(view) = app.screen() else { panic!() };
-                    let Phase::Feedback(s, _, g) = &view.phase else { panic!("no feedback in {m}") };
+                    let Phase::Feedback(s, _, g) = &view.phase else {
+                        panic!("no feedback in {m}")
+                    };
                     let q = &app.content.questions[s.questions[s.current]];
                     assert!(g.correct, "{} could not be answered right", q.id);
                     asked += 1;

@@ -241,8 +241,18 @@ fn the_lab_refuses_to_start_without_a_terminal() {
 fn anki_export_round_trips() {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("cards.tsv");
-    sdlab(&home).args(["quiz", "--export", "anki"]).arg(&file).assert().success();
-    let out = sdlab(&home).args(["quiz", "--json"]).assert().success().get_output().stdout.clone();
+    sdlab(&home)
+        .args(["quiz", "--export", "anki"])
+        .arg(&file)
+        .assert()
+        .success();
+    let out = sdlab(&home)
+        .args(["quiz", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let bank: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let bank = bank.as_array().unwrap();
     let tsv = std::fs::read_to_string(&file).unwrap();
@@ -253,16 +263,38 @@ fn anki_export_round_trips() {
         assert_eq!(fields.len(), 3, "front, back, tags: {line}");
         assert!(fields.iter().all(|f| !f.is_empty() && !f.contains('\r')));
         assert_eq!(fields[2], format!("sdlab::{}", q["module"].as_str().unwrap()));
-        let prompt_start: String = q["prompt"].as_str().unwrap().lines().next().unwrap().chars().take(20).collect();
-        assert!(fields[0].starts_with(prompt_start.trim()), "{} vs {prompt_start}", fields[0]);
+        let prompt_start: String = q["prompt"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .chars()
+            .take(20)
+            .collect();
+        assert!(
+            fields[0].starts_with(prompt_start.trim()),
+            "{} vs {prompt_start}",
+            fields[0]
+        );
     }
-    sdlab(&home).args(["quiz", "--export", "csv"]).arg(&file).assert().code(2);
+    sdlab(&home)
+        .args(["quiz", "--export", "csv"])
+        .arg(&file)
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn quiz_bank_json_and_due_list() {
     let home = tempfile::tempdir().unwrap();
-    let out = sdlab(&home).args(["quiz", "--json"]).assert().success().get_output().stdout.clone();
+    let out = sdlab(&home)
+        .args(["quiz", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let bank: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let bank = bank.as_array().unwrap();
     assert!(bank.len() >= 150, "{} questions", bank.len());
@@ -271,7 +303,13 @@ fn quiz_bank_json_and_due_list() {
             assert!(!q[key].is_null(), "{key} in {q}");
         }
     }
-    let out = sdlab(&home).args(["quiz", "--due", "--json"]).assert().success().get_output().stdout.clone();
+    let out = sdlab(&home)
+        .args(["quiz", "--due", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let due: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(due["due"], 0);
     assert_eq!(due["new"].as_u64().unwrap() as usize, bank.len());

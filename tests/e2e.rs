@@ -203,11 +203,17 @@ fn quiz_answers_survive_a_restart() {
     s.wait_for("home", |sc| sc.contains("Quiz (t)"));
     let screen = s.screen();
     assert_eq!(new_count(&screen), new_before - 3, "{screen}");
-    assert!(screen.contains("3 scheduled later") || screen.contains("cards due now"), "{screen}");
+    assert!(
+        screen.contains("3 scheduled later") || screen.contains("cards due now"),
+        "{screen}"
+    );
 }
 
 fn new_count(screen: &str) -> usize {
-    let line = screen.lines().find(|l| l.contains("Quiz (t)")).expect("quiz line on home");
+    let line = screen
+        .lines()
+        .find(|l| l.contains("Quiz (t)"))
+        .expect("quiz line on home");
     let before_new = line.split(" new").next().unwrap();
     before_new.rsplit(' ').next().unwrap().trim().parse().unwrap()
 }

@@ -31,17 +31,29 @@ pub fn answer(app: &mut App, right: bool) {
     use sdlab::content::quiz::Kind;
     use sdlab::tui::app::{press, Screen};
     use sdlab::tui::quiz::Phase;
-    let Screen::Quiz(view) = app.screen() else { panic!("not on the quiz") };
-    let Phase::Asking(session, answer) = &view.phase else { panic!("not asking") };
+    let Screen::Quiz(view) = app.screen() else {
+        panic!("not on the quiz")
+    };
+    let Phase::Asking(session, answer) = &view.phase else {
+        panic!("not asking")
+    };
     let q = app.content.questions[session.questions[session.current]].clone();
     let keys = match &q.kind {
         Kind::Choice { choices, correct } => {
-            let picks: Vec<usize> = if right { correct.clone() } else { (0..choices.len()).filter(|i| !correct.contains(i)).take(1).collect() };
+            let picks: Vec<usize> = if right {
+                correct.clone()
+            } else {
+                (0..choices.len()).filter(|i| !correct.contains(i)).take(1).collect()
+            };
             picks.iter().map(|i| (i + 1).to_string()).collect::<Vec<_>>().join(" ") + " <enter>"
         }
         Kind::TrueFalse { truth } => format!("{} <enter>", if *truth == right { "t" } else { "f" }),
         Kind::Numeric { answer, tolerance, .. } => {
-            let x = if right { *answer } else { answer + tolerance * 10.0 + 1.0 };
+            let x = if right {
+                *answer
+            } else {
+                answer + tolerance * 10.0 + 1.0
+            };
             format!("{x} <enter>")
         }
         Kind::Order { items } => {
@@ -62,7 +74,11 @@ pub fn answer(app: &mut App, right: bool) {
             keys + " <enter>"
         }
         Kind::Recall { points } => {
-            let ticks: String = if right { (1..=points.len()).map(|i| format!("{i} ")).collect() } else { String::new() };
+            let ticks: String = if right {
+                (1..=points.len()).map(|i| format!("{i} ")).collect()
+            } else {
+                String::new()
+            };
             format!("<enter> {ticks} <enter>")
         }
     };

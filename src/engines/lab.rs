@@ -1,0 +1,147 @@
+//! The lab framework: an engine plus its action log, behind one object-safe trait so the lab
+//! screen, lessons and the CLI reach every engine by id.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// What an engine provides to be driven as a lab.
+pub trait Engine: Sized {
+    type Config: Serialize + DeserializeOwned + Clone + Default;
+    fn build(config: &Self::Config) -> Result<Self, String>;
+    /// Parses and applies one action written as text (`add n5`, `vnodes 1`, …). On error the
+    /// engine is unchanged.
+    fn apply_text(&mut self, action: &str) -> Result<(), String>;
+    /// Advances the engine's logical clock; engines that do not evolve in time ignore it.
+    fn tick(&mut self, _ms: u64) {}
+    fn metrics_json(&self) -> serde_json::Value;
+}
+
+/// An engine as the app drives it: by id, with undo, reset and scenarios.
+pub trait Lab {
+    fn id(&self) -> &'static str;
+    fn apply(&mut self, action: &str) -> Result<(), String>;
+    /// Replays every action but the last; false when there is nothing to undo.
+    fn undo(&mut self) -> bool;
+    fn reset(&mut self);
+    fn metrics(&self) -> serde_json::Value;
+    fn log(&self) -> &[String];
+    /// The config and the actions so far, as TOML a scenario file (or a lesson step) can hold.
+    fn scenario(&self) -> String;
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// An engine, the config it started from, and the actions applied since.
+pub struct Session<E: Engine> {
+    id: &'static str,
+    config: E::Config,
+    log: Vec<String>,
+    pub engine: E,
+}
+
+impl<E: Engine> Session<E> {
+    pub fn new(id: &'static str, config: E::Config) -> Result<Session<E>, String> {
+        let engine = E::build(&config)?;
+        Ok(Session {
+            id,
+            config,
+            log: Vec::new(),
+            engine,
+        })
+    }
+
+    fn replay(&mut self, actions: &[String]) {
+        // The config built once already, and the actions applied once: neither can fail now.
+        if let Ok(mut engine) = E::build(&self.config) {
+            for a in actions {
+                let _ = engine.apply_text(a);
+            }
+            self.engine = engine;
+        }
+    }
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct Scenario<C> {
+    config: C,
+    #[serde(default)]
+    actions: Vec<String>,
+}
+
+impl<E: Engine + 'static> Lab for Session<E> {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn apply(&mut self, action: &str) -> Result<(), String> {
+        let action = action.trim();
+        self.engine.apply_text(action)?;
+        self.log.push(action.to_string());
+        Ok(())
+    }
+
+    fn undo(&mut self) -> bool {
+        if self.log.pop().is_none() {
+            return false;
+        }
+        let log = self.log.clone();
+        self.replay(&log);
+        true
+    }
+
+    fn reset(&mut self) {
+        self.log.clear();
+        self.replay(&[]);
+    }
+
+    fn metrics(&self) -> serde_json::Value {
+        self.engine.metrics_json()
+    }
+
+    fn log(&self) -> &[String] {
+        &self.log
+    }
+
+    fn scenario(&self) -> String {
+        let s = Scenario {
+            config: self.config.clone(),
+            actions: self.log.clone(),
+        };
+        toml::to_string(&s).unwrap_or_default()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Builds a session from a scenario's TOML (a `[config]` table and optional `actions`).
+pub fn from_scenario<E: Engine + 'static>(id: &'static str, toml_text: &str) -> Result<Box<dyn Lab>, String> {
+    let s: Scenario<E::Config> = toml::from_str(toml_text).map_err(|e| e.message().to_string())?;
+    let mut session = Session::<E>::new(id, s.config)?;
+    for a in &s.actions {
+        session.apply(a).map_err(|e| format!("action {a:?}: {e}"))?;
+    }
+    Ok(Box::new(session))
+}
+
+/// Builds a lab from a scenario's TOML, or with the default config.
+pub type BuildLab = fn(Option<&str>) -> Result<Box<dyn Lab>, String>;
+
+/// A lab the app knows: adding an engine adds one entry to `registry`.
+pub struct LabInfo {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub summary: &'static str,
+    /// Metrics lesson goals may test, with what they mean.
+    pub metrics: &'static [(&'static str, &'static str)],
+    /// A lab from a scenario's `[config]` table (as TOML text), or the default config.
+    pub build: BuildLab,
+}
+
+pub fn registry() -> &'static [LabInfo] {
+    &[super::ring::lab::LAB]
+}
+
+pub fn find(id: &str) -> Option<&'static LabInfo> {
+    registry().iter().find(|l| l.id == id)
+}

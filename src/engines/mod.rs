@@ -1,0 +1,11 @@
+//! Live mini-engines: pure, deterministic simulations the learner drives from the keyboard.
+//!
+//! Every engine is its config plus the log of actions applied to it, so undo is a replay
+//! without the last action, reset a replay of none, and a scenario (config + actions) can be
+//! saved and shared as TOML. Engines that evolve in time get `tick` actions in the same log,
+//! driven by a logical clock, never the wall clock.
+
+pub mod lab;
+pub mod ring;
+
+pub use lab::{registry, Lab, LabInfo};

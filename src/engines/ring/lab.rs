@@ -1,0 +1,54 @@
+//! The ring engine as a lab: its id, the metrics lesson goals may test, and how text actions
+//! reach it.
+
+use super::{Ring, RingAction, RingConfig};
+use crate::engines::lab::{from_scenario, Engine, Lab, LabInfo, Session};
+
+impl Engine for Ring {
+    type Config = RingConfig;
+
+    fn build(config: &RingConfig) -> Result<Ring, String> {
+        Ring::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        self.apply(&RingAction::parse(action)?)
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.metrics()).unwrap_or_default()
+    }
+}
+
+fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<Ring>::new("ring", RingConfig::default())?)),
+        Some(text) => from_scenario::<Ring>("ring", text),
+    }
+}
+
+pub const LAB: LabInfo = LabInfo {
+    id: "ring",
+    title: "Sharding ring",
+    summary:
+        "Place keys on nodes with hash mod N, consistent hashing, ketama, jump, rendezvous, range, geo or a directory",
+    metrics: &[
+        (
+            "strategy",
+            "modulo, ring, ketama, jump, rendezvous, range, geo or directory",
+        ),
+        ("node_count", "how many nodes"),
+        ("keys", "how many keys"),
+        ("vnodes", "virtual nodes per unit of weight"),
+        ("points", "points on the circle"),
+        ("max_over_mean", "busiest node's load over the mean (1 is perfect)"),
+        ("stddev", "spread of per-node load, as a fraction of the mean"),
+        ("moved_fraction", "share of keys the last change moved"),
+        ("ideal_moved_fraction", "the least the last change could have moved"),
+        ("modulo_moved_fraction", "what hash mod N would have moved"),
+        ("fanout", "nodes a scan of 100 consecutive ids touches"),
+        ("celebrity_share", "the celebrity key's share of traffic"),
+        ("traced", "how many keys are traced"),
+    ],
+    build,
+};

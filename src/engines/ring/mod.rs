@@ -1,0 +1,825 @@
+//! The sharding engine: nodes, a keyspace, and a placement strategy, with the metrics a learner
+//! needs — load per node, how many keys the last change moved against the ideal, and where any
+//! key lives with its replicas. Pure and deterministic: the same config and actions always give
+//! the same state.
+
+pub mod hash;
+pub mod keyspace;
+pub mod lab;
+pub mod placement;
+
+use serde::{Deserialize, Serialize};
+
+pub use keyspace::{key_name, Ids, Keyspace, ID_SPACE, REGIONS};
+pub use placement::{KeyRef, NodeView, Placement, Strategy};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeSpec {
+    pub name: String,
+    #[serde(default = "one")]
+    pub weight: u32,
+    /// Home region (geographic sharding); one of REGIONS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl NodeSpec {
+    /// `name`, `name=weight`, `name@region` or `name=weight@region`.
+    pub fn parse(spec: &str) -> Result<NodeSpec, String> {
+        let (rest, region) = match spec.split_once('@') {
+            Some((r, g)) => (r, Some(g.to_string())),
+            None => (spec, None),
+        };
+        let (name, weight) = match rest.split_once('=') {
+            Some((n, w)) => (
+                n,
+                w.parse::<u32>()
+                    .map_err(|_| format!("weight {w:?} is not a whole number"))?,
+            ),
+            None => (rest, 1),
+        };
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(format!("bad node name {name:?}"));
+        }
+        if !(1..=100).contains(&weight) {
+            return Err(format!("weight {weight} is out of range 1..=100"));
+        }
+        if let Some(r) = &region {
+            if !REGIONS.iter().any(|(n, _)| n == r) {
+                let names: Vec<&str> = REGIONS.iter().map(|(n, _)| *n).collect();
+                return Err(format!("unknown region {r:?}: use one of {}", names.join(", ")));
+            }
+        }
+        Ok(NodeSpec {
+            name: name.to_string(),
+            weight,
+            region,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RingConfig {
+    pub strategy: Strategy,
+    pub nodes: Vec<NodeSpec>,
+    /// Virtual nodes per unit of weight (ring strategy), 1 to 1000.
+    pub vnodes: u32,
+    pub keys: usize,
+    pub ids: Ids,
+    /// Zipf skew of traffic over keys; 0 is uniform.
+    pub zipf: f64,
+    /// Percentage of all traffic carried by one celebrity key; 0 for none.
+    pub celebrity: f64,
+    pub seed: u64,
+    /// Replication factor for preference lists.
+    pub replicas: usize,
+    pub traces: Vec<String>,
+}
+
+impl Default for RingConfig {
+    fn default() -> Self {
+        RingConfig {
+            strategy: Strategy::Ring,
+            nodes: (1..=4)
+                .map(|i| NodeSpec {
+                    name: format!("n{i}"),
+                    weight: 1,
+                    region: None,
+                })
+                .collect(),
+            vnodes: 100,
+            keys: 10_000,
+            ids: Ids::Sequential,
+            zipf: 0.0,
+            celebrity: 0.0,
+            seed: 42,
+            replicas: 3,
+            traces: Vec::new(),
+        }
+    }
+}
+
+impl RingConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.nodes.is_empty() {
+            return Err("at least one node is needed".into());
+        }
+        if self.nodes.len() > 200 {
+            return Err("at most 200 nodes".into());
+        }
+        if !(1..=1000).contains(&self.vnodes) {
+            return Err(format!("vnodes must be 1 to 1000 (got {})", self.vnodes));
+        }
+        if !(10..=1_000_000).contains(&self.keys) {
+            return Err(format!("keys must be 10 to 1,000,000 (got {})", self.keys));
+        }
+        if !(0.0..=3.0).contains(&self.zipf) {
+            return Err(format!("zipf skew must be 0 to 3 (got {})", self.zipf));
+        }
+        if !(0.0..100.0).contains(&self.celebrity) {
+            return Err(format!(
+                "celebrity share must be 0 to 99 percent (got {})",
+                self.celebrity
+            ));
+        }
+        if !(1..=10).contains(&self.replicas) {
+            return Err(format!("replicas must be 1 to 10 (got {})", self.replicas));
+        }
+        let mut names: Vec<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("node {} is listed twice", w[0]));
+        }
+        for n in &self.nodes {
+            NodeSpec::parse(&format!("{}={}", n.name, n.weight))?;
+        }
+        Ok(())
+    }
+}
+
+/// Something the learner does to the ring.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RingAction {
+    Add(NodeSpec),
+    Remove(String),
+    Weight(String, u32),
+    Vnodes(u32),
+    Strategy(Strategy),
+    Keys(usize),
+    Ids(Ids),
+    Zipf(f64),
+    Celebrity(f64),
+    Trace(String),
+    /// Range sharding: split range I at the median of its keys (both halves stay put).
+    Split(usize),
+    /// Range sharding: give range I to a node.
+    Assign(usize, String),
+    /// Directory sharding: point a key's directory entry at a node.
+    Move(String, String),
+    /// Directory sharding: move the fewest keys that even out the load.
+    Rebalance,
+}
+
+impl RingAction {
+    pub fn parse(text: &str) -> Result<RingAction, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let num = |s: &str| s.parse::<f64>().map_err(|_| format!("{s:?} is not a number"));
+        let whole = |s: &str| {
+            s.replace([',', '_'], "")
+                .parse::<usize>()
+                .map_err(|_| format!("{s:?} is not a whole number"))
+        };
+        let action = match words.as_slice() {
+            ["add", spec] => RingAction::Add(NodeSpec::parse(spec)?),
+            ["remove" | "rm", name] => RingAction::Remove(name.to_string()),
+            ["weight", name, w] => RingAction::Weight(name.to_string(), whole(w)? as u32),
+            ["vnodes", v] => RingAction::Vnodes(whole(v)? as u32),
+            ["strategy", s] => {
+                RingAction::Strategy(Strategy::parse(s).ok_or_else(|| format!("unknown strategy {s:?}"))?)
+            }
+            ["keys", k] => RingAction::Keys(whole(k)?),
+            ["ids", "sequential"] => RingAction::Ids(Ids::Sequential),
+            ["ids", "random"] => RingAction::Ids(Ids::Random),
+            ["zipf", s] => RingAction::Zipf(num(s)?),
+            ["celebrity", p] => RingAction::Celebrity(num(p.trim_end_matches('%'))?),
+            ["trace", key] => RingAction::Trace(key.to_string()),
+            ["split", i] => RingAction::Split(whole(i)?),
+            ["assign", i, node] => RingAction::Assign(whole(i)?, node.to_string()),
+            ["move", key, node] => RingAction::Move(key.to_string(), node.to_string()),
+            ["rebalance"] => RingAction::Rebalance,
+            _ => return Err(format!("unknown action {text:?}; see `sdlab lab ring --help`")),
+        };
+        Ok(action)
+    }
+}
+
+/// How many keys the last change moved, against the ideal and against hash-mod-N.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Movement {
+    pub moved_fraction: Option<f64>,
+    pub ideal_moved_fraction: Option<f64>,
+    pub modulo_moved_fraction: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ring {
+    pub config: RingConfig,
+    pub keys: Keyspace,
+    pub placement: Placement,
+    /// Owner (node index) of every key.
+    pub owners: Vec<u16>,
+    /// Range sharding: (first id, node name), sorted.
+    pub ranges: Vec<(u64, String)>,
+    /// Directory sharding: node name index per key.
+    pub directory: Vec<u16>,
+    pub movement: Movement,
+}
+
+impl Ring {
+    pub fn new(config: RingConfig) -> Result<Ring, String> {
+        config.validate()?;
+        let mut config = config;
+        assign_regions(&mut config.nodes);
+        let keys = Keyspace::generate(config.keys, config.ids, config.zipf, config.celebrity, config.seed);
+        let mut ring = Ring {
+            config,
+            keys,
+            placement: Placement::modulo(1),
+            owners: Vec::new(),
+            ranges: Vec::new(),
+            directory: Vec::new(),
+            movement: Movement::default(),
+        };
+        ring.ranges = ring.initial_ranges();
+        ring.directory = (0..ring.keys.len())
+            .map(|i| (ring.keys.hashes[i] % ring.config.nodes.len() as u64) as u16)
+            .collect();
+        ring.place();
+        Ok(ring)
+    }
+
+    /// Equal ranges over the id space in use; sequential ids leave room to grow (twice the
+    /// current keys), which is exactly why the newest range becomes the hotspot.
+    fn initial_ranges(&self) -> Vec<(u64, String)> {
+        let top = match self.config.ids {
+            Ids::Sequential => 2 * self.config.keys as u64,
+            Ids::Random => ID_SPACE,
+        };
+        let n = self.config.nodes.len() as u64;
+        // Ids start at 1: range i covers ids from 1 + i·top/n on.
+        self.config
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (if i == 0 { 0 } else { 1 + i as u64 * top / n }, node.name.clone()))
+            .collect()
+    }
+
+    fn views(&self) -> Vec<NodeView<'_>> {
+        self.config
+            .nodes
+            .iter()
+            .map(|n| NodeView {
+                name: &n.name,
+                weight: n.weight,
+                region: n
+                    .region
+                    .as_deref()
+                    .and_then(|r| REGIONS.iter().position(|(x, _)| *x == r))
+                    .map(|r| r as u8),
+            })
+            .collect()
+    }
+
+    fn node_index(&self, name: &str) -> Option<usize> {
+        self.config.nodes.iter().position(|n| n.name == name)
+    }
+
+    fn build_placement(&mut self) -> Placement {
+        if self.config.strategy == Strategy::Ketama {
+            self.keys.ensure_ketama();
+        }
+        let views = self.views();
+        let n = views.len();
+        match self.config.strategy {
+            Strategy::Modulo => Placement::modulo(n),
+            Strategy::Ring => Placement::ring(&views, self.config.vnodes),
+            Strategy::Ketama => Placement::ketama(&views),
+            Strategy::Jump => Placement::jump(n),
+            Strategy::Rendezvous => Placement::rendezvous(&views),
+            Strategy::Range => Placement::Range {
+                starts: self
+                    .ranges
+                    .iter()
+                    .map(|(s, name)| (*s, self.node_index(name).unwrap_or(0) as u16))
+                    .collect(),
+            },
+            Strategy::Geo => Placement::geo(&views, REGIONS.len()),
+            Strategy::Directory => Placement::Directory {
+                table: self.directory.clone(),
+            },
+        }
+    }
+
+    pub fn key_ref(&self, i: usize) -> KeyRef {
+        KeyRef {
+            hash: self.keys.hashes[i],
+            ketama: self.keys.ketama.as_ref().map_or(0, |k| k[i]),
+            id: self.keys.ids[i],
+            region: self.keys.regions[i],
+            index: i,
+        }
+    }
+
+    /// Recomputes every key's owner.
+    fn place(&mut self) {
+        self.placement = self.build_placement();
+        self.owners = (0..self.keys.len())
+            .map(|i| self.placement.owner(&self.key_ref(i)))
+            .collect();
+    }
+
+    /// Applies an action; on error nothing changes.
+    pub fn apply(&mut self, action: &RingAction) -> Result<(), String> {
+        let before_names: Vec<String> = self.config.nodes.iter().map(|n| n.name.clone()).collect();
+        let before_owners = std::mem::take(&mut self.owners);
+        let before_weights: Vec<u32> = self.config.nodes.iter().map(|n| n.weight).collect();
+        let same_keys;
+        let mut ideal = None;
+        let result = (|| -> Result<bool, String> {
+            match action {
+                RingAction::Add(spec) => {
+                    if self.node_index(&spec.name).is_some() {
+                        return Err(format!("node {} already exists", spec.name));
+                    }
+                    if self.config.nodes.len() >= 200 {
+                        return Err("at most 200 nodes".into());
+                    }
+                    self.config.nodes.push(spec.clone());
+                    assign_regions(&mut self.config.nodes);
+                    let total: u32 = self.config.nodes.iter().map(|n| n.weight).sum();
+                    ideal = Some(f64::from(spec.weight) / f64::from(total));
+                    if self.config.strategy == Strategy::Range {
+                        self.split_busiest_for(&spec.name);
+                    }
+                }
+                RingAction::Remove(name) => {
+                    let i = self.node_index(name).ok_or_else(|| format!("no node named {name}"))?;
+                    if self.config.nodes.len() == 1 {
+                        return Err("cannot remove the last node".into());
+                    }
+                    let held = before_owners.iter().filter(|&&o| usize::from(o) == i).count();
+                    ideal = Some(held as f64 / self.keys.len() as f64);
+                    self.config.nodes.remove(i);
+                    self.remove_from_tables(i, name);
+                }
+                RingAction::Weight(name, w) => {
+                    let i = self.node_index(name).ok_or_else(|| format!("no node named {name}"))?;
+                    if !(1..=100).contains(w) {
+                        return Err(format!("weight {w} is out of range 1..=100"));
+                    }
+                    let old_total: u32 = before_weights.iter().sum();
+                    let old_share = f64::from(before_weights[i]) / f64::from(old_total);
+                    self.config.nodes[i].weight = *w;
+                    let total: u32 = self.config.nodes.iter().map(|n| n.weight).sum();
+                    ideal = Some((f64::from(*w) / f64::from(total) - old_share).abs());
+                }
+                RingAction::Vnodes(v) => {
+                    if !(1..=1000).contains(v) {
+                        return Err(format!("vnodes must be 1 to 1000 (got {v})"));
+                    }
+                    self.config.vnodes = *v;
+                }
+                RingAction::Strategy(s) => self.config.strategy = *s,
+                RingAction::Trace(key) => {
+                    if !self.config.traces.contains(key) {
+                        self.config.traces.push(key.clone());
+                    }
+                }
+                RingAction::Split(r) => {
+                    if self.config.strategy != Strategy::Range {
+                        return Err("split works on range sharding (strategy range)".into());
+                    }
+                    self.split_range(*r, None)?;
+                }
+                RingAction::Assign(r, node) => {
+                    if self.config.strategy != Strategy::Range {
+                        return Err("assign works on range sharding (strategy range)".into());
+                    }
+                    self.node_index(node).ok_or_else(|| format!("no node named {node}"))?;
+                    let range = self.ranges.get_mut(*r).ok_or_else(|| format!("no range {r}"))?;
+                    range.1 = node.clone();
+                }
+                RingAction::Move(key, node) => {
+                    if self.config.strategy != Strategy::Directory {
+                        return Err("move works on directory sharding (strategy directory)".into());
+                    }
+                    let n = self.node_index(node).ok_or_else(|| format!("no node named {node}"))?;
+                    let id = parse_id(key).ok_or_else(|| format!("{key:?} is not a key like user:42"))?;
+                    let k = self
+                        .keys
+                        .ids
+                        .binary_search(&id)
+                        .map_err(|_| format!("no key {key} in the keyspace"))?;
+                    self.directory[k] = n as u16;
+                }
+                RingAction::Rebalance => {
+                    if self.config.strategy != Strategy::Directory {
+                        return Err("rebalance works on directory sharding (strategy directory)".into());
+                    }
+                    self.rebalance_directory();
+                }
+                RingAction::Keys(_) | RingAction::Ids(_) | RingAction::Zipf(_) | RingAction::Celebrity(_) => {
+                    let mut c = self.config.clone();
+                    match action {
+                        RingAction::Keys(k) => c.keys = *k,
+                        RingAction::Ids(ids) => c.ids = *ids,
+                        RingAction::Zipf(z) => c.zipf = *z,
+                        RingAction::Celebrity(p) => c.celebrity = *p,
+                        _ => {}
+                    }
+                    c.validate()?;
+                    let strategy_tables_change = c.keys != self.config.keys || c.ids != self.config.ids;
+                    self.config = c;
+                    self.keys = Keyspace::generate(
+                        self.config.keys,
+                        self.config.ids,
+                        self.config.zipf,
+                        self.config.celebrity,
+                        self.config.seed,
+                    );
+                    if strategy_tables_change {
+                        self.ranges = self.initial_ranges();
+                        let n = self.config.nodes.len() as u64;
+                        self.directory = self.keys.hashes.iter().map(|h| (h % n) as u16).collect();
+                    }
+                    return Ok(!strategy_tables_change);
+                }
+            }
+            Ok(true)
+        })();
+        match result {
+            Err(e) => {
+                self.owners = before_owners;
+                Err(e)
+            }
+            Ok(keys_unchanged) => {
+                same_keys = keys_unchanged;
+                self.place();
+                self.movement = if same_keys {
+                    let moved = moved_fraction(&before_names, &before_owners, &self.config.nodes, &self.owners);
+                    let modulo = match action {
+                        RingAction::Add(_) | RingAction::Remove(_) => Some(self.modulo_moved(&before_names)),
+                        _ => None,
+                    };
+                    Movement {
+                        moved_fraction: Some(moved),
+                        ideal_moved_fraction: ideal,
+                        modulo_moved_fraction: modulo,
+                    }
+                } else {
+                    Movement::default()
+                };
+                Ok(())
+            }
+        }
+    }
+
+    /// Fraction of keys hash-mod-N would move for the same change of node list.
+    fn modulo_moved(&self, before: &[String]) -> f64 {
+        let (nb, na) = (before.len() as u64, self.config.nodes.len() as u64);
+        let moved = self
+            .keys
+            .hashes
+            .iter()
+            .filter(|h| before[(**h % nb) as usize] != self.config.nodes[(**h % na) as usize].name)
+            .count();
+        moved as f64 / self.keys.len() as f64
+    }
+
+    fn remove_from_tables(&mut self, removed: usize, name: &str) {
+        // Range sharding: the removed node's ranges go to the node of the range before each.
+        for i in 0..self.ranges.len() {
+            if self.ranges[i].1 == name {
+                let heir = (0..self.ranges.len())
+                    .map(|k| (i + self.ranges.len() - 1 - k) % self.ranges.len())
+                    .map(|k| self.ranges[k].1.clone())
+                    .find(|n| n != name)
+                    .unwrap_or_else(|| self.config.nodes[0].name.clone());
+                self.ranges[i].1 = heir;
+            }
+        }
+        // Directory sharding: the removed node's keys go to the least-loaded nodes; the other
+        // entries shift down with the node list.
+        let n = self.config.nodes.len();
+        let mut load = vec![0usize; n + 1];
+        for &d in &self.directory {
+            load[usize::from(d)] += 1;
+        }
+        load.remove(removed);
+        for d in self.directory.iter_mut() {
+            let old = usize::from(*d);
+            if old == removed {
+                let target = (0..n).min_by_key(|&k| load[k]).unwrap_or(0);
+                load[target] += 1;
+                *d = target as u16;
+            } else if old > removed {
+                *d -= 1;
+            }
+        }
+    }
+
+    /// Range sharding when a node joins: split the busiest range at its key median and give
+    /// the upper half to the new node, as range-based stores' balancers do.
+    fn split_busiest_for(&mut self, new_node: &str) {
+        let counts = self.range_key_counts();
+        let busiest = (0..self.ranges.len()).max_by_key(|&i| counts[i]).unwrap_or(0);
+        let _ = self.split_range(busiest, Some(new_node.to_string()));
+    }
+
+    /// Keys in each range.
+    pub fn range_key_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0usize; self.ranges.len()];
+        for &id in &self.keys.ids {
+            let i = self.ranges.partition_point(|(s, _)| *s <= id).saturating_sub(1);
+            counts[i] += 1;
+        }
+        counts
+    }
+
+    fn split_range(&mut self, r: usize, new_owner: Option<String>) -> Result<(), String> {
+        let (start, owner) = self.ranges.get(r).cloned().ok_or_else(|| format!("no range {r}"))?;
+        let end = self.ranges.get(r + 1).map_or(u64::MAX, |x| x.0);
+        let inside: Vec<u64> = self
+            .keys
+            .ids
+            .iter()
+            .copied()
+            .filter(|id| *id >= start && *id < end)
+            .collect();
+        let cut = if inside.len() >= 2 {
+            inside[inside.len() / 2]
+        } else {
+            let top = if end == u64::MAX {
+                start.saturating_mul(2).max(start + 2)
+            } else {
+                end
+            };
+            start + (top - start) / 2
+        };
+        if cut <= start {
+            return Err(format!("range {r} is too small to split"));
+        }
+        self.ranges.insert(r + 1, (cut, new_owner.unwrap_or(owner)));
+        Ok(())
+    }
+
+    /// Moves the fewest keys that bring every node within one key of the mean: a key leaves
+    /// a node only while that node is above the fair share and another is below it.
+    fn rebalance_directory(&mut self) {
+        let n = self.config.nodes.len();
+        let mut load = vec![0usize; n];
+        for &d in &self.directory {
+            load[usize::from(d)] += 1;
+        }
+        let (lo, hi) = (self.keys.len() / n, self.keys.len().div_ceil(n));
+        for k in 0..self.directory.len() {
+            let from = usize::from(self.directory[k]);
+            let (to, min) = load
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, l)| **l)
+                .map(|(i, l)| (i, *l))
+                .unwrap_or((0, 0));
+            if (load[from] > hi || (load[from] > lo && min < lo)) && min + 1 < load[from] {
+                load[from] -= 1;
+                load[to] += 1;
+                self.directory[k] = to as u16;
+            }
+        }
+    }
+
+    /// The owner name of a key given by name (e.g. `user:42`); keys outside the keyspace are
+    /// placed too, as a lookup would.
+    pub fn trace(&self, key: &str) -> Trace {
+        let hash = hash::h64(key.as_bytes());
+        let ketama = hash::ketama_key(key);
+        let id = parse_id(key).unwrap_or(hash % ID_SPACE);
+        let index = self.keys.ids.binary_search(&id).ok();
+        let region = index.map_or((hash % REGIONS.len() as u64) as u8, |i| self.keys.regions[i]);
+        let kr = KeyRef {
+            hash,
+            ketama,
+            id,
+            region,
+            index: index.unwrap_or(0),
+        };
+        let nodes = self.config.nodes.len();
+        let (owner, preference) = match (&self.placement, index) {
+            // A key the directory has never seen would be assigned like the others were.
+            (Placement::Directory { .. }, None) => {
+                let owner = (hash % nodes as u64) as u16;
+                let pref = (0..self.config.replicas.min(nodes))
+                    .map(|k| ((usize::from(owner) + k) % nodes) as u16)
+                    .collect();
+                (owner, pref)
+            }
+            _ => (
+                self.placement.owner(&kr),
+                self.placement.preference(&kr, self.config.replicas, nodes),
+            ),
+        };
+        let shown_hash = if self.config.strategy == Strategy::Ketama {
+            u64::from(ketama)
+        } else {
+            hash
+        };
+        Trace {
+            key: key.to_string(),
+            hash: shown_hash,
+            owner: self.config.nodes[usize::from(owner)].name.clone(),
+            preference: preference
+                .into_iter()
+                .map(|i| self.config.nodes[usize::from(i)].name.clone())
+                .collect(),
+        }
+    }
+
+    pub fn metrics(&self) -> RingMetrics {
+        let n = self.config.nodes.len();
+        let mut keys = vec![0usize; n];
+        let mut load = vec![0f64; n];
+        for (k, &o) in self.owners.iter().enumerate() {
+            keys[usize::from(o)] += 1;
+            load[usize::from(o)] += self.keys.traffic[k];
+        }
+        let mean = 1.0 / n as f64;
+        let max = load.iter().copied().fold(0.0, f64::max);
+        let var = load.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n as f64;
+        // A range scan over 100 consecutive ids from the middle of the keyspace.
+        let start = self.keys.len() / 2;
+        let end = (start + 100).min(self.keys.len());
+        let mut touched: Vec<u16> = self.owners[start..end].to_vec();
+        touched.sort_unstable();
+        touched.dedup();
+        RingMetrics {
+            strategy: self.config.strategy.name(),
+            nodes: self
+                .config
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, node)| NodeMetrics {
+                    name: node.name.clone(),
+                    weight: node.weight,
+                    region: node.region.clone(),
+                    keys: keys[i],
+                    share: load[i],
+                })
+                .collect(),
+            node_count: n,
+            keys: self.keys.len(),
+            vnodes: self.config.vnodes,
+            points: match &self.placement {
+                Placement::Circle { points, .. } => points.len(),
+                _ => 0,
+            },
+            max_over_mean: max / mean,
+            stddev: var.sqrt() / mean,
+            moved_fraction: self.movement.moved_fraction,
+            ideal_moved_fraction: self.movement.ideal_moved_fraction,
+            modulo_moved_fraction: self.movement.modulo_moved_fraction,
+            traces: self.config.traces.iter().map(|k| self.trace(k)).collect(),
+            fanout: FanOut {
+                query: format!(
+                    "{}..={}",
+                    key_name(self.keys.ids[start]),
+                    key_name(self.keys.ids[end - 1])
+                ),
+                nodes: touched.len(),
+            },
+            celebrity: self.keys.celebrity.map(|c| Celebrity {
+                key: key_name(self.keys.ids[c]),
+                owner: self.config.nodes[usize::from(self.owners[c])].name.clone(),
+                share: self.keys.traffic[c],
+            }),
+        }
+    }
+}
+
+/// Regions for nodes that have none: round-robin over REGIONS, so every region gets a node.
+fn assign_regions(nodes: &mut [NodeSpec]) {
+    for (i, node) in nodes.iter_mut().enumerate() {
+        if node.region.is_none() {
+            node.region = Some(REGIONS[i % REGIONS.len()].0.to_string());
+        }
+    }
+}
+
+/// `user:42` or `42` → 42.
+pub fn parse_id(key: &str) -> Option<u64> {
+    key.strip_prefix("user:").unwrap_or(key).parse().ok()
+}
+
+/// Fraction of keys whose owner (by node name) changed.
+fn moved_fraction(before_names: &[String], before: &[u16], nodes: &[NodeSpec], after: &[u16]) -> f64 {
+    if before.len() != after.len() || before.is_empty() {
+        return 0.0;
+    }
+    // Old node index → new node index, so comparing owners is an array lookup per key.
+    let map: Vec<Option<u16>> = before_names
+        .iter()
+        .map(|name| nodes.iter().position(|n| &n.name == name).map(|i| i as u16))
+        .collect();
+    let moved = before
+        .iter()
+        .zip(after)
+        .filter(|(b, a)| map[usize::from(**b)] != Some(**a))
+        .count();
+    moved as f64 / before.len() as f64
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trace {
+    pub key: String,
+    pub hash: u64,
+    pub owner: String,
+    pub preference: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeMetrics {
+    pub name: String,
+    pub weight: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub keys: usize,
+    /// Share of all traffic this node serves.
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FanOut {
+    pub query: String,
+    pub nodes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Celebrity {
+    pub key: String,
+    pub owner: String,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RingMetrics {
+    pub strategy: &'static str,
+    pub nodes: Vec<NodeMetrics>,
+    pub node_count: usize,
+    pub keys: usize,
+    pub vnodes: u32,
+    /// Points on the circle (ring and ketama).
+    pub points: usize,
+    /// Busiest node's load over the mean load (1.0 is perfect balance).
+    pub max_over_mean: f64,
+    /// Standard deviation of per-node load, as a fraction of the mean.
+    pub stddev: f64,
+    pub moved_fraction: Option<f64>,
+    pub ideal_moved_fraction: Option<f64>,
+    pub modulo_moved_fraction: Option<f64>,
+    pub traces: Vec<Trace>,
+    /// Nodes a scan of 100 consecutive ids touches.
+    pub fanout: FanOut,
+    pub celebrity: Option<Celebrity>,
+}
+
+/// A plain-text account of a state, for the CLI without --json.
+pub fn describe(m: &RingMetrics, action: Option<&str>) -> String {
+    let mut out = match action {
+        None => format!("initial: {} with {} nodes, {} keys\n", m.strategy, m.node_count, m.keys),
+        Some(a) => format!("after `{a}`:\n"),
+    };
+    for n in &m.nodes {
+        out.push_str(&format!(
+            "  {:<16} weight {:<3} {:>8} keys  {:>6.2}% of traffic\n",
+            n.name,
+            n.weight,
+            n.keys,
+            n.share * 100.0
+        ));
+    }
+    out.push_str(&format!(
+        "  max/mean {:.3} · stddev {:.3} · a 100-id scan touches {} node(s)\n",
+        m.max_over_mean, m.stddev, m.fanout.nodes
+    ));
+    if let Some(line) = movement_line(m) {
+        out.push_str(&format!("  {line}\n"));
+    }
+    for t in &m.traces {
+        out.push_str(&format!(
+            "  {} → {} (replicas: {})\n",
+            t.key,
+            t.owner,
+            t.preference.join(", ")
+        ));
+    }
+    out
+}
+
+/// "23.9% of keys moved · ideal 20.0% · modulo would move 80.1%"
+pub fn movement_line(m: &RingMetrics) -> Option<String> {
+    let moved = m.moved_fraction?;
+    let mut line = format!("{:.1}% of keys moved", moved * 100.0);
+    if let Some(i) = m.ideal_moved_fraction {
+        line.push_str(&format!(" · ideal {:.1}%", i * 100.0));
+    }
+    if let Some(x) = m.modulo_moved_fraction {
+        line.push_str(&format!(" · modulo would move {:.1}%", x * 100.0));
+    }
+    Some(line)
+}
