@@ -15,6 +15,7 @@ pub enum ThemeName {
 
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {
+    pub color: bool,
     pub text: Style,
     pub dim: Style,
     pub title: Style,
@@ -31,7 +32,7 @@ pub struct Theme {
 impl Theme {
     pub fn new(name: ThemeName, color: bool) -> Theme {
         if !color {
-            return Theme::monochrome();
+            return Theme::no_color();
         }
         let (fg, accent, accent2, dim, code_fg) = match name {
             ThemeName::Dark => (
@@ -45,6 +46,7 @@ impl Theme {
         };
         let text = Style::new().fg(fg);
         Theme {
+            color: true,
             text,
             dim: Style::new().fg(dim),
             title: Style::new().fg(accent).add_modifier(Modifier::BOLD),
@@ -68,10 +70,11 @@ impl Theme {
         }
     }
 
-    fn monochrome() -> Theme {
+    fn no_color() -> Theme {
         let plain = Style::new();
         let bold = plain.add_modifier(Modifier::BOLD);
         Theme {
+            color: false,
             text: plain,
             dim: plain.add_modifier(Modifier::DIM),
             title: bold,
@@ -93,6 +96,10 @@ impl Theme {
                 rule: plain,
             },
         }
+    }
+
+    pub fn monochrome(&self) -> bool {
+        !self.color
     }
 
     /// NO_COLOR (any non-empty value) turns colour off: https://no-color.org

@@ -1,7 +1,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{problem::Problem, text::line_of, validate::Parsed, Check, Lesson, SourceFile, Step};
+use super::{problem::Problem, text::line_of, validate::Parsed, Check, Goal, Lesson, SourceFile, Step};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -13,6 +13,20 @@ struct FrontMatter {
     terms: Vec<Spanned<String>>,
     #[serde(default)]
     check: Vec<RawCheck>,
+    lab: Option<Spanned<String>>,
+    #[serde(default)]
+    goal: Vec<Spanned<RawGoal>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGoal {
+    step: usize,
+    text: String,
+    check: String,
+    hint: String,
+    solution: String,
+    scenario: Option<toml::Table>,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +135,8 @@ pub fn parse(file: &SourceFile, out: &mut Vec<Lesson>, parsed: &mut Parsed, prob
         .lesson_stats
         .push((path.to_string(), id.clone(), steps.len(), fm.check.len(), words));
 
+    let goals = lab_goals(&fm, steps.len(), path, &fm_line, problems);
+
     out.push(Lesson {
         id,
         module,
@@ -138,7 +154,78 @@ pub fn parse(file: &SourceFile, out: &mut Vec<Lesson>, parsed: &mut Parsed, prob
                 answer: c.answer,
             })
             .collect(),
+        lab: fm.lab.map(Spanned::into_inner),
+        goals,
     });
+}
+
+/// The lesson's lab goals, each checked against the lab's metrics and steps.
+fn lab_goals(
+    fm: &FrontMatter,
+    steps: usize,
+    path: &str,
+    fm_line: &dyn Fn(usize) -> usize,
+    problems: &mut Vec<Problem>,
+) -> Vec<Goal> {
+    let info = match &fm.lab {
+        Some(lab) => match crate::engines::lab::find(lab.get_ref()) {
+            Some(info) => Some(info),
+            None => {
+                let known: Vec<&str> = crate::engines::lab::registry().iter().map(|l| l.id).collect();
+                problems.push(Problem::new(
+                    path,
+                    fm_line(lab.span().start),
+                    format!("unknown lab {:?}: labs are {}", lab.get_ref(), known.join(", ")),
+                ));
+                return Vec::new();
+            }
+        },
+        None => None,
+    };
+    let mut goals = Vec::new();
+    for g in &fm.goal {
+        let line = fm_line(g.span().start);
+        let raw = g.get_ref();
+        let Some(info) = info else {
+            problems.push(Problem::new(
+                path,
+                line,
+                "a [[goal]] needs the lesson to name its `lab`",
+            ));
+            continue;
+        };
+        if !(1..=steps).contains(&raw.step) {
+            problems.push(Problem::new(
+                path,
+                line,
+                format!(
+                    "goal step {} does not exist: the lesson has steps 1 to {steps}",
+                    raw.step
+                ),
+            ));
+            continue;
+        }
+        if let Err(e) = crate::engines::goal::Check::parse(&raw.check, info) {
+            problems.push(Problem::new(path, line, format!("goal check: {e}")));
+            continue;
+        }
+        let scenario = raw.scenario.as_ref().map(crate::engines::lab::scenario_text);
+        if let Some(text) = &scenario {
+            if let Err(e) = (info.check_scenario)(text) {
+                problems.push(Problem::new(path, line, format!("goal scenario: {e}")));
+                continue;
+            }
+        }
+        goals.push(Goal {
+            step: raw.step - 1,
+            text: raw.text.clone(),
+            check: raw.check.clone(),
+            hint: raw.hint.clone(),
+            solution: raw.solution.clone(),
+            scenario,
+        });
+    }
+    goals
 }
 
 /// Splits a lesson body at `## ` headings outside fenced code, returning each step with the

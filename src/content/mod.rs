@@ -54,6 +54,24 @@ pub struct Lesson {
     pub terms: Vec<String>,
     pub steps: Vec<Step>,
     pub checks: Vec<Check>,
+    /// The lab shown beside the steps, by id.
+    pub lab: Option<String>,
+    pub goals: Vec<Goal>,
+}
+
+/// Something the learner must make happen in the lab on one step.
+#[derive(Debug, Clone)]
+pub struct Goal {
+    /// 0-based step index.
+    pub step: usize,
+    pub text: String,
+    /// A condition over the lab's metrics (see `engines::goal`).
+    pub check: String,
+    pub hint: String,
+    /// The keys that reach the goal.
+    pub solution: String,
+    /// A scenario (TOML with a `[config]` table) the lab starts from on this step.
+    pub scenario: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -105,7 +105,7 @@ pub fn check(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
         let ok = match *kind {
             "term" => content.term(target).is_some(),
             "lesson" => content.lesson(target).is_some(),
-            // No lab is registered yet; a question naming one cannot be satisfied.
+            "lab" => crate::engines::lab::find(target).is_some(),
             _ => false,
         };
         if !ok {

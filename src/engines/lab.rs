@@ -136,6 +136,21 @@ pub struct LabInfo {
     pub metrics: &'static [(&'static str, &'static str)],
     /// A lab from a scenario's `[config]` table (as TOML text), or the default config.
     pub build: BuildLab,
+    /// Checks a scenario's TOML without building the engine (cheap enough for `sdlab check`).
+    pub check_scenario: fn(&str) -> Result<(), String>,
+}
+
+/// The TOML of a scenario whose `[config]` is `config`.
+pub fn scenario_text(config: &toml::Table) -> String {
+    let mut t = toml::Table::new();
+    t.insert("config".into(), toml::Value::Table(config.clone()));
+    toml::to_string(&t).unwrap_or_default()
+}
+
+/// Parses a scenario's config without building anything.
+pub fn parse_scenario<C: DeserializeOwned>(text: &str) -> Result<C, String> {
+    let s: Scenario<C> = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    Ok(s.config)
 }
 
 pub fn registry() -> &'static [LabInfo] {

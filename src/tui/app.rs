@@ -5,7 +5,14 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
 use super::{
-    finder::Finder, glossary::Glossary, home::Home, keys, lesson::LessonView, lessons::LessonList, quiz::QuizView,
+    finder::Finder,
+    glossary::Glossary,
+    home::Home,
+    keys,
+    labs::{LabList, LabView},
+    lesson::LessonView,
+    lessons::LessonList,
+    quiz::QuizView,
     term::TermView,
 };
 use crate::content::Content;
@@ -20,6 +27,8 @@ pub enum Screen {
     Lessons(LessonList),
     Lesson(LessonView),
     Quiz(QuizView),
+    Labs(LabList),
+    Lab(LabView),
 }
 
 impl Screen {
@@ -31,6 +40,8 @@ impl Screen {
             Screen::Lessons(_) => "Lessons",
             Screen::Lesson(_) => "Lesson",
             Screen::Quiz(_) => "Quiz",
+            Screen::Labs(_) => "Labs",
+            Screen::Lab(_) => "Lab",
         }
     }
 }
@@ -62,6 +73,8 @@ pub enum Cmd {
     Reset(Option<String>),
     /// An answered question: reschedule its card.
     Review(String, crate::quiz::Grade, f64),
+    /// Open a lab (by id) as a sandbox.
+    OpenLab(String),
     /// Start a quiz on this selection.
     Quiz(crate::quiz::Selection),
     /// Not handled by the screen: try the global keys.
@@ -153,7 +166,11 @@ impl App {
             .progress(id)
             .step
             .min(self.content.lessons[lesson].step_count().saturating_sub(1));
-        self.stack.push(Screen::Lesson(LessonView::new(lesson, step)));
+        self.stack.push(Screen::Lesson(LessonView::new(
+            &self.content.lessons[lesson],
+            lesson,
+            step,
+        )));
         self.apply(Cmd::Visit(lesson, step));
     }
 
@@ -201,6 +218,10 @@ impl App {
                 crate::quiz::review(&mut self.state.cards, &id, grade, seconds, (self.clock)());
                 self.save();
             }
+            Cmd::OpenLab(id) => match super::lab::LabPane::new(&id, None) {
+                Ok(pane) => self.stack.push(Screen::Lab(LabView { pane })),
+                Err(e) => self.notice = Some(e),
+            },
             Cmd::Quiz(selection) => {
                 let view = QuizView::start(selection, &self.ctx());
                 self.stack.push(Screen::Quiz(view));
@@ -281,6 +302,8 @@ fn on_key(app: &mut App, key: KeyEvent) {
         Screen::Lessons(s) => s.on_key(key, &ctx),
         Screen::Lesson(s) => s.on_key(key, &ctx),
         Screen::Quiz(s) => s.on_key(key, &ctx),
+        Screen::Labs(s) => s.on_key(key),
+        Screen::Lab(s) => s.on_key(key),
     };
     match cmd {
         Cmd::Unhandled => global_key(app, key),
@@ -299,6 +322,7 @@ fn global_key(app: &mut App, key: KeyEvent) {
         KeyCode::Char('g') => app.open_glossary(),
         KeyCode::Char('l') => app.open_lessons(None),
         KeyCode::Char('t') => app.stack.push(Screen::Quiz(QuizView::setup())),
+        KeyCode::Char('b') => app.stack.push(Screen::Labs(LabList::default())),
         KeyCode::Char('q') if app.stack.len() == 1 => app.quit = true,
         KeyCode::Char('q') | KeyCode::Esc | KeyCode::Backspace => app.back(),
         _ => {}
@@ -306,6 +330,14 @@ fn global_key(app: &mut App, key: KeyEvent) {
 }
 
 fn on_mouse(app: &mut App, mouse: MouseEvent) {
+    if let (MouseEventKind::Down(_), Overlay::None) = (mouse.kind, &app.overlay) {
+        match app.stack.last_mut() {
+            Some(Screen::Lab(s)) => s.on_mouse(mouse),
+            Some(Screen::Lesson(s)) => s.on_mouse(mouse),
+            _ => {}
+        }
+        return;
+    }
     let code = match mouse.kind {
         MouseEventKind::ScrollDown => KeyCode::Down,
         MouseEventKind::ScrollUp => KeyCode::Up,
@@ -330,6 +362,8 @@ fn on_mouse(app: &mut App, mouse: MouseEvent) {
         Screen::Lessons(s) => s.on_key(key, &ctx),
         Screen::Lesson(s) => s.scroll_by(if code == KeyCode::Down { 3 } else { -3 }, &ctx),
         Screen::Quiz(s) => s.on_key(key, &ctx),
+        Screen::Labs(s) => s.on_key(key),
+        Screen::Lab(_) => Cmd::None,
     };
     app.apply(cmd);
 }

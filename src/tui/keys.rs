@@ -32,6 +32,7 @@ pub const GLOBAL: &[KeyHint] = &[
     more("g", "glossary"),
     more("l", "lessons"),
     more("t", "quiz"),
+    more("b", "labs"),
     more("Ctrl-P  :", "go to anything"),
     more("?  F1", "help for this screen"),
     more("Ctrl-C", "quit from anywhere"),

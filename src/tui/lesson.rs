@@ -1,17 +1,23 @@
 //! Reading a lesson step by step; the last step asks the lesson's check questions, with answers
-//! revealed on a key.
+//! revealed on a key. A lesson with a lab shows it beside the text (below it when narrow), with
+//! the step's goals ticked the moment an action in the lab meets them.
 
-use crossterm::event::{KeyCode, KeyEvent};
-use ratatui::layout::Rect;
+use std::collections::HashSet;
+
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::app::{App, Cmd, Ctx};
 use super::keys::{hint, more, KeyHint};
-use super::view::{draw_scrolled, panel, progress_bar, reading_area, scroll_for, scroll_to_show, text_column};
+use super::lab::LabPane;
+use super::view::{draw_scrolled, panel, progress_bar, scroll_for, scroll_to_show, text_column, MAX_TEXT_WIDTH};
 use crate::content::markdown::{render, Rendered};
 use crate::content::Lesson;
+use crate::engines::goal::Check;
+use crate::engines::lab::find;
 
 pub struct LessonView {
     pub lesson: usize,
@@ -19,12 +25,18 @@ pub struct LessonView {
     pub scroll: usize,
     pub link: Option<usize>,
     pub revealed: bool,
+    /// The lab beside the text, for lessons that have one.
+    pub pane: Option<LabPane>,
+    /// Goals met, as (step, goal index within the lesson).
+    pub met: HashSet<usize>,
+    /// 0 nothing, 1 the hint, 2 the solution too (`h` steps through them).
+    pub help_level: u8,
 }
 
 /// Rows above the text: the step heading and a blank line.
 const STEP_HEADER_ROWS: u16 = 2;
 
-const HINTS: &[KeyHint] = &[
+const READ_HINTS: &[KeyHint] = &[
     hint("n/→", "next step"),
     hint("p/←", "previous"),
     hint("↑↓", "scroll"),
@@ -52,6 +64,16 @@ const CHECK_HINTS: &[KeyHint] = &[
     more("t", "quiz on this lesson"),
     more("Backspace", "back"),
 ];
+/// With a lab, ← → belong to the lab; steps move with n and p.
+const LAB_STEP_HINTS: &[KeyHint] = &[
+    hint("n/p", "step"),
+    hint("h", "hint"),
+    hint("↑↓", "scroll text"),
+    more("Tab / Enter", "select / follow a link in the text"),
+    more("h h", "show the solution (the keys that reach the goal)"),
+    more("t", "quiz on this lesson"),
+    more("q / Esc / Backspace", "back"),
+];
 
 /// The Markdown of step `step`: an authored step, or the generated "Check yourself".
 pub fn step_markdown(lesson: &Lesson, step: usize, revealed: bool) -> (String, String) {
@@ -70,15 +92,78 @@ pub fn step_markdown(lesson: &Lesson, step: usize, revealed: bool) -> (String, S
     ("Check yourself".to_string(), md)
 }
 
+/// Where the parts of a lesson screen go inside its panel.
+struct Areas {
+    header: Rect,
+    text: Rect,
+    goals: Rect,
+    lab: Option<Rect>,
+}
+
+fn areas(inner: Rect, goal_rows: u16, with_lab: bool) -> Areas {
+    let (text_col, lab) = if !with_lab {
+        (text_column(inner), None)
+    } else if inner.width >= 120 {
+        let text_w = (inner.width * 45 / 100).clamp(50, MAX_TEXT_WIDTH + 2);
+        let [t, l] = Layout::horizontal([Constraint::Length(text_w), Constraint::Min(40)]).areas(inner);
+        (text_column(t), Some(l))
+    } else {
+        let text_h = (inner.height * 45 / 100).max(8);
+        let [t, l] = Layout::vertical([Constraint::Length(text_h), Constraint::Min(6)]).areas(inner);
+        (text_column(t), Some(l))
+    };
+    let header = Rect { height: 1, ..text_col };
+    let body_h = text_col.height.saturating_sub(STEP_HEADER_ROWS);
+    let goals_h = goal_rows.min(body_h / 2);
+    let text = Rect {
+        y: text_col.y + STEP_HEADER_ROWS,
+        height: body_h - goals_h,
+        ..text_col
+    };
+    let goals = Rect {
+        y: text.y + text.height,
+        height: goals_h,
+        ..text_col
+    };
+    Areas {
+        header,
+        text,
+        goals,
+        lab,
+    }
+}
+
 impl LessonView {
-    pub fn new(lesson: usize, step: usize) -> LessonView {
-        LessonView {
-            lesson,
+    pub fn new(lesson: &Lesson, index: usize, step: usize) -> LessonView {
+        let mut view = LessonView {
+            lesson: index,
             step,
             scroll: 0,
             link: None,
             revealed: false,
+            pane: None,
+            met: HashSet::new(),
+            help_level: 0,
+        };
+        view.setup_lab(lesson, true);
+        view
+    }
+
+    /// Builds the lab for the current step: from the latest scenario at or before it, when the
+    /// step brings one (or `always`, when the lesson is opened).
+    fn setup_lab(&mut self, lesson: &Lesson, always: bool) {
+        let Some(lab) = &lesson.lab else { return };
+        let here = lesson.goals.iter().any(|g| g.step == self.step && g.scenario.is_some());
+        if !(always || here || self.pane.is_none()) {
+            return;
         }
+        let scenario = lesson
+            .goals
+            .iter()
+            .rev()
+            .filter(|g| g.step <= self.step)
+            .find_map(|g| g.scenario.as_deref());
+        self.pane = LabPane::new(lab, scenario).ok();
     }
 
     pub fn restart(&mut self) {
@@ -86,32 +171,83 @@ impl LessonView {
         self.scroll = 0;
         self.link = None;
         self.revealed = false;
+        self.met.clear();
+        self.help_level = 0;
     }
 
     fn is_check_step(&self, lesson: &Lesson) -> bool {
         self.step >= lesson.steps.len()
     }
 
-    pub fn hints(&self, app: &App) -> &'static [KeyHint] {
-        if self.is_check_step(&app.content.lessons[self.lesson]) {
-            CHECK_HINTS
-        } else {
-            HINTS
+    fn shows_lab(&self, lesson: &Lesson) -> bool {
+        self.pane.is_some() && !self.is_check_step(lesson)
+    }
+
+    pub fn hints(&self, app: &App) -> Vec<KeyHint> {
+        let lesson = &app.content.lessons[self.lesson];
+        if self.is_check_step(lesson) {
+            return CHECK_HINTS.to_vec();
+        }
+        match &self.pane {
+            Some(pane) if pane.typing() => pane.hints().to_vec(),
+            Some(pane) => LAB_STEP_HINTS.iter().chain(pane.hints()).copied().collect(),
+            None => READ_HINTS.to_vec(),
         }
     }
 
+    /// The goals of the current step, with their index in the lesson.
+    fn step_goals<'a>(&self, lesson: &'a Lesson) -> Vec<(usize, &'a crate::content::Goal)> {
+        lesson
+            .goals
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.step == self.step)
+            .collect()
+    }
+
+    fn goal_rows(&self, lesson: &Lesson) -> u16 {
+        let goals = self.step_goals(lesson).len() as u16;
+        if goals == 0 || !self.shows_lab(lesson) {
+            0
+        } else {
+            goals + 1 + u16::from(self.help_level) * 2
+        }
+    }
+
+    fn layout(&self, ctx: &Ctx) -> Areas {
+        let lesson = &ctx.content.lessons[self.lesson];
+        let body = Rect::new(0, 1, ctx.size.0, ctx.size.1.saturating_sub(2));
+        let inner = Block::default().borders(Borders::ALL).inner(body);
+        areas(inner, self.goal_rows(lesson), self.shows_lab(lesson))
+    }
+
     fn rendered(&self, ctx: &Ctx) -> (Rendered, Rect) {
-        let area = reading_area(ctx.size, STEP_HEADER_ROWS);
+        let area = self.layout(ctx).text;
         let (_, md) = step_markdown(&ctx.content.lessons[self.lesson], self.step, self.revealed);
         (render(&md, area.width, &ctx.theme.markdown, self.link), area)
     }
 
-    fn go_to(&mut self, step: usize) -> Cmd {
+    fn go_to(&mut self, step: usize, lesson: &Lesson) -> Cmd {
         self.step = step;
         self.scroll = 0;
         self.link = None;
         self.revealed = false;
+        self.help_level = 0;
+        self.setup_lab(lesson, false);
         Cmd::Visit(self.lesson, step)
+    }
+
+    /// Re-checks the current step's goals after a lab action.
+    fn check_goals(&mut self, lesson: &Lesson) {
+        let (Some(pane), Some(info)) = (&self.pane, lesson.lab.as_deref().and_then(find)) else {
+            return;
+        };
+        let metrics = pane.lab.metrics();
+        for (i, goal) in lesson.goals.iter().enumerate().filter(|(_, g)| g.step == self.step) {
+            if Check::parse(&goal.check, info).is_ok_and(|c| c.holds(&metrics)) {
+                self.met.insert(i);
+            }
+        }
     }
 
     pub fn scroll_by(&mut self, delta: isize, ctx: &Ctx) -> Cmd {
@@ -121,26 +257,52 @@ impl LessonView {
         Cmd::None
     }
 
+    pub fn on_mouse(&mut self, mouse: MouseEvent) {
+        if let (MouseEventKind::Down(_), Some(pane)) = (mouse.kind, &mut self.pane) {
+            pane.click(mouse.column, mouse.row);
+        }
+    }
+
     pub fn on_key(&mut self, key: KeyEvent, ctx: &Ctx) -> Cmd {
         let lesson = &ctx.content.lessons[self.lesson];
         let count = lesson.step_count();
+        let with_lab = self.shows_lab(lesson);
+        if with_lab && self.pane.as_ref().is_some_and(LabPane::typing) {
+            if let Some(pane) = &mut self.pane {
+                let (_, changed) = pane.on_key(key);
+                if changed {
+                    self.check_goals(lesson);
+                }
+            }
+            return Cmd::None;
+        }
         match key.code {
-            KeyCode::Char('n') | KeyCode::Right if self.step + 1 < count => return self.go_to(self.step + 1),
-            KeyCode::Char('p') | KeyCode::Left if self.step > 0 => return self.go_to(self.step - 1),
-            KeyCode::Char('n' | 'p') | KeyCode::Right | KeyCode::Left => return Cmd::None,
+            KeyCode::Char('n') if self.step + 1 < count => return self.go_to(self.step + 1, lesson),
+            KeyCode::Char('p') if self.step > 0 => return self.go_to(self.step - 1, lesson),
+            KeyCode::Right if !with_lab && self.step + 1 < count => return self.go_to(self.step + 1, lesson),
+            KeyCode::Left if !with_lab && self.step > 0 => return self.go_to(self.step - 1, lesson),
+            KeyCode::Char('n' | 'p') => return Cmd::None,
+            KeyCode::Right | KeyCode::Left if !with_lab => return Cmd::None,
             KeyCode::Char('a' | ' ') if self.is_check_step(lesson) && !self.revealed => {
                 self.revealed = true;
                 return Cmd::None;
             }
-            KeyCode::Char('r') => return Cmd::Reset(Some(lesson.id.clone())),
+            KeyCode::Char('h') if with_lab && !self.step_goals(lesson).is_empty() => {
+                self.help_level = (self.help_level + 1).min(2);
+                return Cmd::None;
+            }
+            KeyCode::Char('r') if !with_lab => return Cmd::Reset(Some(lesson.id.clone())),
             KeyCode::Char('t') => return Cmd::Quiz(crate::quiz::Selection::Lesson(lesson.id.clone())),
             _ => {}
         }
         let (doc, area) = self.rendered(ctx);
         let height = usize::from(area.height);
-        if let Some(scroll) = scroll_for(key.code, self.scroll, doc.lines.len(), height) {
-            self.scroll = scroll;
-            return Cmd::None;
+        let scroll_key = !matches!(key.code, KeyCode::Char('k' | 'j' | ' ')) || !with_lab;
+        if scroll_key {
+            if let Some(scroll) = scroll_for(key.code, self.scroll, doc.lines.len(), height) {
+                self.scroll = scroll;
+                return Cmd::None;
+            }
         }
         let links = doc.links.len();
         match key.code {
@@ -153,15 +315,29 @@ impl LessonView {
                 };
                 self.link = Some(next);
                 self.scroll = scroll_to_show(self.scroll, doc.links[next].line, height);
-                Cmd::None
+                return Cmd::None;
             }
-            KeyCode::Enter => match self.link.and_then(|l| doc.links.get(l)) {
-                Some(link) => Cmd::Follow(link.target.clone()),
-                None => Cmd::None,
-            },
-            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Backspace => Cmd::Back,
-            _ => Cmd::Unhandled,
+            KeyCode::Enter => {
+                return match self.link.and_then(|l| doc.links.get(l)) {
+                    Some(link) => Cmd::Follow(link.target.clone()),
+                    None => Cmd::None,
+                }
+            }
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Backspace => return Cmd::Back,
+            _ => {}
         }
+        if with_lab {
+            if let Some(pane) = &mut self.pane {
+                let (handled, changed) = pane.on_key(key);
+                if changed {
+                    self.check_goals(lesson);
+                }
+                if handled {
+                    return Cmd::None;
+                }
+            }
+        }
+        Cmd::Unhandled
     }
 
     pub fn view(&self, app: &App, frame: &mut Frame, area: Rect) {
@@ -177,7 +353,7 @@ impl LessonView {
             Span::styled(format!("{} ", lesson.title), t.title),
         ]);
         let inner = panel(app, frame, area, title);
-        let column = text_column(inner);
+        let a = areas(inner, self.goal_rows(lesson), self.shows_lab(lesson));
         let (step_title, md) = step_markdown(lesson, self.step, self.revealed);
         let header = Line::from(vec![
             Span::styled(format!("Step {} of {count} · ", self.step + 1), t.dim),
@@ -187,13 +363,41 @@ impl LessonView {
                 t.accent,
             ),
         ]);
-        frame.render_widget(Paragraph::new(header), Rect { height: 1, ..column });
-        let text_area = Rect {
-            y: column.y + STEP_HEADER_ROWS,
-            height: column.height.saturating_sub(STEP_HEADER_ROWS),
-            ..column
-        };
-        let doc = render(&md, text_area.width, &t.markdown, self.link);
-        draw_scrolled(frame, text_area, doc.lines, self.scroll);
+        frame.render_widget(Paragraph::new(header), a.header);
+        let doc = render(&md, a.text.width, &t.markdown, self.link);
+        draw_scrolled(frame, a.text, doc.lines, self.scroll);
+        if a.goals.height > 0 {
+            let mut lines = vec![Line::styled("Goals", t.title)];
+            let goals = self.step_goals(lesson);
+            for (i, g) in &goals {
+                let (mark, style) = if self.met.contains(i) {
+                    ("✓ ", t.done)
+                } else {
+                    ("☐ ", t.text)
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(mark, style),
+                    Span::styled(g.text.clone(), style),
+                ]));
+            }
+            if let Some((_, g)) = goals.iter().find(|(i, _)| !self.met.contains(i)).or(goals.first()) {
+                if self.help_level >= 1 {
+                    lines.push(Line::styled(format!("Hint: {}", g.hint), t.notice));
+                }
+                if self.help_level >= 2 {
+                    lines.push(Line::styled(format!("Solution: press {}", g.solution), t.notice));
+                }
+            }
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), a.goals);
+        }
+        if let (Some(lab_area), Some(pane)) = (a.lab, &self.pane) {
+            let block = Block::default()
+                .borders(Borders::LEFT | Borders::TOP)
+                .border_style(t.border)
+                .title(Span::styled(format!(" {} ", pane.title()), t.title));
+            let lab_inner = block.inner(lab_area);
+            frame.render_widget(block, lab_area);
+            pane.draw(frame, lab_inner, t);
+        }
     }
 }

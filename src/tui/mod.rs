@@ -6,9 +6,12 @@ pub mod finder;
 pub mod glossary;
 pub mod home;
 pub mod keys;
+pub mod lab;
+pub mod labs;
 pub mod lesson;
 pub mod lessons;
 pub mod quiz;
+pub mod ring_lab;
 pub mod term;
 pub mod view;
 

@@ -33,9 +33,11 @@ pub fn view(app: &App, frame: &mut Frame) {
         Screen::Lessons(s) => s.view(app, frame, body),
         Screen::Lesson(s) => s.view(app, frame, body),
         Screen::Quiz(s) => s.view(app, frame, body),
+        Screen::Labs(s) => s.view(app, frame, body),
+        Screen::Lab(s) => s.view(app, frame, body),
     }
     match &app.overlay {
-        Overlay::None => draw_footer(app, frame, footer, hints(app)),
+        Overlay::None => draw_footer(app, frame, footer, &hints(app)),
         Overlay::Help => {
             draw_footer(app, frame, footer, &[super::keys::hint("any key", "close help")]);
             draw_help(app, frame, body);
@@ -48,14 +50,16 @@ pub fn view(app: &App, frame: &mut Frame) {
 }
 
 /// The key hints of the screen on top.
-pub fn hints(app: &App) -> &'static [KeyHint] {
+pub fn hints(app: &App) -> Vec<KeyHint> {
     match app.screen() {
-        Screen::Home(_) => home::HINTS,
-        Screen::Glossary(_) => glossary::HINTS,
-        Screen::Term(_) => term::HINTS,
-        Screen::Lessons(s) => s.hints(),
+        Screen::Home(_) => home::HINTS.to_vec(),
+        Screen::Glossary(_) => glossary::HINTS.to_vec(),
+        Screen::Term(_) => term::HINTS.to_vec(),
+        Screen::Lessons(s) => s.hints().to_vec(),
         Screen::Lesson(s) => s.hints(app),
-        Screen::Quiz(s) => s.hints(&app.content),
+        Screen::Quiz(s) => s.hints(&app.content).to_vec(),
+        Screen::Labs(_) => super::labs::HINTS.to_vec(),
+        Screen::Lab(s) => s.pane.hints().iter().chain(super::labs::LAB_HINTS).copied().collect(),
     }
 }
 
@@ -114,7 +118,7 @@ fn draw_help(app: &App, frame: &mut Frame, area: Rect) {
         t.title,
     )];
     let mut seen = Vec::new();
-    for h in own {
+    for h in &own {
         if seen.contains(&(h.keys, h.action)) {
             continue;
         }

@@ -16,7 +16,13 @@ impl Engine for Ring {
     }
 
     fn metrics_json(&self) -> serde_json::Value {
-        serde_json::to_value(self.metrics()).unwrap_or_default()
+        let m = self.metrics();
+        let mut v = serde_json::to_value(&m).unwrap_or_default();
+        // Scalars lesson goals can compare directly.
+        v["fanout_nodes"] = m.fanout.nodes.into();
+        v["celebrity_share"] = m.celebrity.as_ref().map_or(0.0, |c| c.share).into();
+        v["traced"] = m.traces.len().into();
+        v
     }
 }
 
@@ -46,9 +52,10 @@ pub const LAB: LabInfo = LabInfo {
         ("moved_fraction", "share of keys the last change moved"),
         ("ideal_moved_fraction", "the least the last change could have moved"),
         ("modulo_moved_fraction", "what hash mod N would have moved"),
-        ("fanout", "nodes a scan of 100 consecutive ids touches"),
+        ("fanout_nodes", "nodes a scan of 100 consecutive ids touches"),
         ("celebrity_share", "the celebrity key's share of traffic"),
         ("traced", "how many keys are traced"),
     ],
     build,
+    check_scenario: |text| crate::engines::lab::parse_scenario::<RingConfig>(text)?.validate(),
 };

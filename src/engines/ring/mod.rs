@@ -13,7 +13,32 @@ use serde::{Deserialize, Serialize};
 pub use keyspace::{key_name, Ids, Keyspace, ID_SPACE, REGIONS};
 pub use placement::{KeyRef, NodeView, Placement, Strategy};
 
+/// In a scenario a node is a table (`{ name = "a", weight = 2 }`) or the short form `"a=2@eu"`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NodeInput {
+    Short(String),
+    Table {
+        name: String,
+        #[serde(default = "one")]
+        weight: u32,
+        #[serde(default)]
+        region: Option<String>,
+    },
+}
+
+impl TryFrom<NodeInput> for NodeSpec {
+    type Error = String;
+    fn try_from(input: NodeInput) -> Result<NodeSpec, String> {
+        match input {
+            NodeInput::Short(s) => NodeSpec::parse(&s),
+            NodeInput::Table { name, weight, region } => Ok(NodeSpec { name, weight, region }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NodeInput")]
 pub struct NodeSpec {
     pub name: String,
     #[serde(default = "one")]

@@ -1,0 +1,195 @@
+//! A live lab: an engine session, the keys that drive it and its drawing. Used full-screen as a
+//! sandbox (the Labs screen) and as the lab pane beside lesson steps.
+
+use std::cell::Cell;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::keys::{typed_char, KeyHint};
+use super::ring_lab;
+use crate::engines::lab::{find, Lab};
+use crate::theme::Theme;
+
+pub struct LabPane {
+    pub lab: Box<dyn Lab>,
+    pub selected: usize,
+    /// Text being typed for a trace (after `/`).
+    pub input: Option<String>,
+    /// The last error or confirmation.
+    pub message: Option<String>,
+    /// Where the lab was last drawn, for mouse clicks.
+    area: Cell<Rect>,
+}
+
+const TRACE_HINTS: &[KeyHint] = &[
+    super::keys::hint("type", "a key, e.g. user:42"),
+    super::keys::hint("Enter", "trace it"),
+    super::keys::hint("Esc", "cancel"),
+];
+
+impl LabPane {
+    /// A lab by id, from a scenario's config (TOML) or the default.
+    pub fn new(id: &str, scenario: Option<&str>) -> Result<LabPane, String> {
+        let info = find(id).ok_or_else(|| format!("no lab {id:?}"))?;
+        let lab = (info.build)(scenario)?;
+        Ok(LabPane {
+            lab,
+            selected: 0,
+            input: None,
+            message: None,
+            area: Cell::new(Rect::default()),
+        })
+    }
+
+    pub fn title(&self) -> &'static str {
+        find(self.lab.id()).map_or("Lab", |i| i.title)
+    }
+
+    pub fn hints(&self) -> &'static [KeyHint] {
+        if self.input.is_some() {
+            return TRACE_HINTS;
+        }
+        match self.lab.id() {
+            "ring" => ring_lab::HINTS,
+            _ => &[],
+        }
+    }
+
+    /// Whether a text field has the focus (it then takes every printable key).
+    pub fn typing(&self) -> bool {
+        self.input.is_some()
+    }
+
+    /// Handles a lab key; returns whether the key was the lab's. `changed` tells the caller an
+    /// action was applied (so lesson goals are checked again).
+    pub fn on_key(&mut self, key: KeyEvent) -> (bool, bool) {
+        if let Some(input) = &mut self.input {
+            match key.code {
+                KeyCode::Enter => {
+                    let text = format!("trace {}", input.trim());
+                    self.input = None;
+                    return (true, self.apply(&text));
+                }
+                KeyCode::Esc => self.input = None,
+                KeyCode::Backspace => {
+                    input.pop();
+                }
+                _ => {
+                    if let Some(c) = typed_char(&key).filter(|c| !c.is_whitespace()) {
+                        input.push(c);
+                    }
+                }
+            }
+            return (true, false);
+        }
+        if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+            return (false, false);
+        }
+        match key.code {
+            KeyCode::Char('u') => {
+                let undone = self.lab.undo();
+                self.message = Some(if undone {
+                    "undone".into()
+                } else {
+                    "nothing to undo".into()
+                });
+                self.clamp();
+                return (true, undone);
+            }
+            KeyCode::Char('r') => {
+                self.lab.reset();
+                self.message = Some("reset to the start".into());
+                self.clamp();
+                return (true, true);
+            }
+            KeyCode::Char('/') => {
+                self.input = Some("user:".into());
+                return (true, false);
+            }
+            _ => {}
+        }
+        if self.lab.id() == "ring" {
+            let Some(ring) = ring_lab::ring(self.lab.as_ref()) else {
+                return (false, false);
+            };
+            let n = ring.config.nodes.len();
+            match key.code {
+                KeyCode::Left => {
+                    self.selected = (self.selected + n - 1) % n;
+                    return (true, false);
+                }
+                KeyCode::Right => {
+                    self.selected = (self.selected + 1) % n;
+                    return (true, false);
+                }
+                _ => {}
+            }
+            if let Some(action) = ring_lab::action_for(key, ring, self.selected) {
+                return (true, self.apply(&action));
+            }
+        }
+        (false, false)
+    }
+
+    /// Applies a text action, reporting an error in the message line.
+    pub fn apply(&mut self, action: &str) -> bool {
+        match self.lab.apply(action) {
+            Ok(()) => {
+                self.message = Some(format!("› {action}"));
+                self.clamp();
+                true
+            }
+            Err(e) => {
+                self.message = Some(format!("{action}: {e}"));
+                false
+            }
+        }
+    }
+
+    fn clamp(&mut self) {
+        if let Some(ring) = ring_lab::ring(self.lab.as_ref()) {
+            self.selected = self.selected.min(ring.config.nodes.len().saturating_sub(1));
+        }
+    }
+
+    pub fn click(&mut self, column: u16, row: u16) {
+        if let Some(ring) = ring_lab::ring(self.lab.as_ref()) {
+            if let Some(i) = ring_lab::node_at(self.area.get(), ring, self.selected, column, row) {
+                self.selected = i;
+            }
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let status_rows = 1;
+        let body = Rect {
+            height: area.height.saturating_sub(status_rows),
+            ..area
+        };
+        self.area.set(body);
+        if let Some(ring) = ring_lab::ring(self.lab.as_ref()) {
+            ring_lab::draw(frame, body, ring, self.selected, theme);
+        }
+        let status = Rect {
+            y: area.y + area.height.saturating_sub(1),
+            height: 1,
+            ..area
+        };
+        let line = match (&self.input, &self.message) {
+            (Some(input), _) => Line::from(vec![
+                Span::styled("trace › ", theme.accent),
+                Span::styled(format!("{input}▏"), theme.text),
+            ]),
+            (None, Some(m)) => Line::styled(m.clone(), theme.dim),
+            (None, None) => Line::styled(
+                format!("{} actions · u undoes · r resets", self.lab.log().len()),
+                theme.dim,
+            ),
+        };
+        frame.render_widget(Paragraph::new(line), status);
+    }
+}

@@ -1,0 +1,393 @@
+//! The ring lab's widget and key map: the circle of hash points (or a range bar / directory
+//! table), load per node against the ideal, and the keys that drive the ring engine.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::canvas::{Canvas, Circle, Points};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::keys::{hint, more, KeyHint};
+use super::view::truncate;
+use crate::engines::lab::{Lab, Session};
+use crate::engines::ring::{key_name, movement_line, Placement, Ring, RingMetrics, Strategy, ID_SPACE};
+use crate::theme::Theme;
+
+pub const HINTS: &[KeyHint] = &[
+    hint("a/d", "add/remove node"),
+    hint("←→", "select"),
+    hint("+/-", "weight"),
+    hint("v/V", "vnodes"),
+    hint("s", "strategy"),
+    hint("/", "trace key"),
+    hint("u", "undo"),
+    hint("r", "reset"),
+    more("k/K", "fewer / more keys (÷10, ×10)"),
+    more("z", "traffic skew: uniform → Zipf 0.8 → 1.2"),
+    more("c", "celebrity key with 30% of traffic, on / off"),
+    more("i", "sequential / random ids"),
+    more("click", "select a node in the load chart"),
+];
+
+/// Colours for nodes, cycled.
+const PALETTE: [Color; 10] = [
+    Color::Cyan,
+    Color::Yellow,
+    Color::Magenta,
+    Color::Green,
+    Color::LightRed,
+    Color::LightBlue,
+    Color::LightYellow,
+    Color::LightMagenta,
+    Color::LightGreen,
+    Color::Red,
+];
+
+pub fn node_color(i: usize, theme: &Theme) -> Style {
+    if theme.monochrome() {
+        return theme.text;
+    }
+    Style::new().fg(PALETTE[i % PALETTE.len()])
+}
+
+pub fn ring(lab: &dyn Lab) -> Option<&Ring> {
+    lab.as_any().downcast_ref::<Session<Ring>>().map(|s| &s.engine)
+}
+
+/// The next free name `nK`.
+fn fresh_name(ring: &Ring) -> String {
+    (1..)
+        .map(|i| format!("n{i}"))
+        .find(|n| ring.config.nodes.iter().all(|x| &x.name != n))
+        .unwrap_or_default()
+}
+
+/// Turns a key into an engine action (as text), given the selected node.
+pub fn action_for(key: KeyEvent, ring: &Ring, selected: usize) -> Option<String> {
+    let sel = ring
+        .config
+        .nodes
+        .get(selected)
+        .map(|n| n.name.clone())
+        .unwrap_or_default();
+    let c = &ring.config;
+    let action = match key.code {
+        KeyCode::Char('a') => format!("add {}", fresh_name(ring)),
+        KeyCode::Char('d') => format!("remove {sel}"),
+        KeyCode::Char('+') | KeyCode::Char('=') => format!(
+            "weight {sel} {}",
+            (ring.config.nodes.get(selected)?.weight + 1).min(100)
+        ),
+        KeyCode::Char('-') => format!(
+            "weight {sel} {}",
+            ring.config.nodes.get(selected)?.weight.saturating_sub(1).max(1)
+        ),
+        KeyCode::Char('v') => format!("vnodes {}", (c.vnodes / 2).max(1)),
+        KeyCode::Char('V') => format!("vnodes {}", (c.vnodes * 2).min(1000)),
+        KeyCode::Char('s') => format!("strategy {}", c.strategy.next().name()),
+        KeyCode::Char('k') => format!("keys {}", (c.keys / 10).max(10)),
+        KeyCode::Char('K') => format!("keys {}", (c.keys * 10).min(1_000_000)),
+        KeyCode::Char('z') => format!(
+            "zipf {}",
+            if c.zipf == 0.0 {
+                0.8
+            } else if c.zipf < 1.0 {
+                1.2
+            } else {
+                0.0
+            }
+        ),
+        KeyCode::Char('c') => format!("celebrity {}", if c.celebrity > 0.0 { 0 } else { 30 }),
+        KeyCode::Char('i') => format!(
+            "ids {}",
+            if c.ids == crate::engines::ring::Ids::Sequential {
+                "random"
+            } else {
+                "sequential"
+            }
+        ),
+        _ => return None,
+    };
+    Some(action)
+}
+
+/// Draws the ring lab into `area`.
+pub fn draw(frame: &mut Frame, area: Rect, ring: &Ring, selected: usize, theme: &Theme) {
+    let m = ring.metrics();
+    let wide = area.width >= 2 * area.height + 20;
+    let (picture, side) = if wide {
+        let w = (area.height * 2 + 4).min(area.width / 2);
+        let [a, b] = Layout::horizontal([Constraint::Length(w), Constraint::Min(20)]).areas(area);
+        (a, b)
+    } else {
+        let h = (area.height / 2).max(6);
+        let [a, b] = Layout::vertical([Constraint::Length(h), Constraint::Min(4)]).areas(area);
+        (a, b)
+    };
+    match ring.config.strategy {
+        Strategy::Range => draw_ranges(frame, picture, ring, theme),
+        Strategy::Directory => draw_directory(frame, picture, ring, theme),
+        _ => draw_circle(frame, picture, ring, &m, theme),
+    }
+    draw_loads(frame, side, ring, &m, selected, theme);
+}
+
+/// At most this many keys are drawn, whatever the keyspace: a sample keeps a frame under budget.
+const KEY_SAMPLE: usize = 400;
+
+fn angle_of(point: u64, ketama: bool) -> f64 {
+    let turn = if ketama {
+        point as f64 / 4_294_967_296.0
+    } else {
+        point as f64 / 18_446_744_073_709_551_616.0
+    };
+    // Clockwise from twelve o'clock, as rings are usually drawn.
+    std::f64::consts::FRAC_PI_2 - turn * std::f64::consts::TAU
+}
+
+fn draw_circle(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, theme: &Theme) {
+    let n = ring.config.nodes.len();
+    let ketama = ring.config.strategy == Strategy::Ketama;
+    // Node points (ring and ketama only), grouped per node so each gets its colour.
+    let mut node_points: Vec<Vec<(f64, f64)>> = vec![Vec::new(); n];
+    if let Placement::Circle { points, .. } = &ring.placement {
+        let step = (points.len() / 2000).max(1);
+        for (p, node) in points.iter().step_by(step) {
+            let a = angle_of(*p, ketama);
+            node_points[usize::from(*node)].push((a.cos(), a.sin()));
+        }
+    }
+    let mut key_points: Vec<Vec<(f64, f64)>> = vec![Vec::new(); n];
+    let step = (ring.keys.len() / KEY_SAMPLE).max(1);
+    for i in (0..ring.keys.len()).step_by(step) {
+        let h = if ketama {
+            ring.keys.ketama.as_ref().map_or(0, |k| u64::from(k[i]))
+        } else {
+            ring.keys.hashes[i]
+        };
+        let a = angle_of(h, ketama);
+        key_points[usize::from(ring.owners[i])].push((0.8 * a.cos(), 0.8 * a.sin()));
+    }
+    // The traced key and its clockwise walk to the owner's point.
+    let mut walk: Vec<(f64, f64)> = Vec::new();
+    if let (Some(t), Placement::Circle { points, .. }) = (m.traces.last(), &ring.placement) {
+        let start = angle_of(t.hash, ketama);
+        let i = points.partition_point(|(p, _)| *p < t.hash);
+        let owner_point = points[if i == points.len() { 0 } else { i }].0;
+        let mut end = angle_of(owner_point, ketama);
+        if end > start {
+            end -= std::f64::consts::TAU;
+        }
+        let steps = 40;
+        for s in 0..=steps {
+            let a = start + (end - start) * f64::from(s) / f64::from(steps);
+            walk.push((0.6 * a.cos(), 0.6 * a.sin()));
+        }
+    }
+    let title = match ring.config.strategy {
+        Strategy::Ring => format!("ring · {} points", m.points),
+        Strategy::Ketama => format!("ketama (libketama MD5) · {} points", m.points),
+        s => format!("{} · keys by hash", s.name()),
+    };
+    let canvas = Canvas::default()
+        .marker(ratatui::symbols::Marker::Braille)
+        .x_bounds([-1.1, 1.1])
+        .y_bounds([-1.1, 1.1])
+        .paint(move |ctx| {
+            ctx.draw(&Circle {
+                x: 0.0,
+                y: 0.0,
+                radius: 1.0,
+                color: Color::DarkGray,
+            });
+            ctx.layer();
+            for (i, pts) in key_points.iter().enumerate() {
+                ctx.draw(&Points {
+                    coords: pts,
+                    color: PALETTE[i % PALETTE.len()],
+                });
+            }
+            for (i, pts) in node_points.iter().enumerate() {
+                ctx.draw(&Points {
+                    coords: pts,
+                    color: PALETTE[i % PALETTE.len()],
+                });
+            }
+            if !walk.is_empty() {
+                ctx.layer();
+                ctx.draw(&Points {
+                    coords: &walk,
+                    color: Color::White,
+                });
+            }
+        });
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    frame.render_widget(Paragraph::new(Line::styled(title, theme.dim)), head);
+    frame.render_widget(canvas, body);
+}
+
+fn draw_ranges(frame: &mut Frame, area: Rect, ring: &Ring, theme: &Theme) {
+    let counts = ring.range_key_counts();
+    let top = match ring.config.ids {
+        crate::engines::ring::Ids::Sequential => 2 * ring.config.keys as u64,
+        crate::engines::ring::Ids::Random => ID_SPACE,
+    };
+    let width = usize::from(area.width.saturating_sub(2)).max(10);
+    let mut lines = vec![Line::styled("range · ordered id ranges", theme.dim), Line::default()];
+    // The id space as one bar, each cell coloured by the range that covers it.
+    let mut bar = Vec::new();
+    for c in 0..width {
+        let id = (c as u64 * top) / width as u64;
+        let r = ring.ranges.partition_point(|(s, _)| *s <= id).saturating_sub(1);
+        let node = ring
+            .config
+            .nodes
+            .iter()
+            .position(|n| n.name == ring.ranges[r].1)
+            .unwrap_or(0);
+        bar.push(Span::styled("█", node_color(node, theme)));
+    }
+    lines.push(Line::from(bar));
+    lines.push(Line::styled(format!("ids 0 … {top}"), theme.dim));
+    lines.push(Line::default());
+    for (i, (start, node)) in ring.ranges.iter().enumerate() {
+        let end = ring
+            .ranges
+            .get(i + 1)
+            .map_or("∞".to_string(), |r| (r.0 - 1).to_string());
+        let ni = ring.config.nodes.iter().position(|n| &n.name == node).unwrap_or(0);
+        lines.push(Line::from(vec![
+            Span::styled(format!("{i:>2} "), theme.dim),
+            Span::styled(format!("{start}…{end} "), theme.text),
+            Span::styled(format!("→ {node} "), node_color(ni, theme)),
+            Span::styled(format!("{} keys", counts[i]), theme.dim),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_directory(frame: &mut Frame, area: Rect, ring: &Ring, theme: &Theme) {
+    let mut lines = vec![
+        Line::styled(
+            format!("directory · a table of {} entries", ring.directory.len()),
+            theme.dim,
+        ),
+        Line::default(),
+        Line::styled("key            → shard", theme.title),
+    ];
+    let rows = usize::from(area.height).saturating_sub(4);
+    for i in 0..rows.min(ring.keys.len()) {
+        let node = usize::from(ring.owners[i]);
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<14} ", key_name(ring.keys.ids[i])), theme.text),
+            Span::styled(format!("→ {}", ring.config.nodes[node].name), node_color(node, theme)),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selected: usize, theme: &Theme) {
+    let width = usize::from(area.width);
+    let total_weight: u32 = ring.config.nodes.iter().map(|n| n.weight).sum();
+    let max_share = m.nodes.iter().map(|n| n.share).fold(0.0, f64::max).max(1e-9);
+    let name_w = m
+        .nodes
+        .iter()
+        .map(|n| n.name.chars().count())
+        .max()
+        .unwrap_or(2)
+        .min(14);
+    let bar_w = width.saturating_sub(name_w + 22).max(4);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{} · {} keys", m.strategy, m.keys), theme.title),
+        Span::styled(
+            format!(
+                "  max/mean {:.2} · sd {:.2} · scan fan-out {}",
+                m.max_over_mean, m.stddev, m.fanout.nodes
+            ),
+            theme.dim,
+        ),
+    ])];
+    let rows = usize::from(area.height).saturating_sub(6).max(1);
+    let start = selected.saturating_sub(rows.saturating_sub(1));
+    for (i, node) in m.nodes.iter().enumerate().skip(start).take(rows) {
+        let ideal = f64::from(node.weight) / f64::from(total_weight);
+        let filled = ((node.share / max_share) * bar_w as f64).round() as usize;
+        let ideal_at = ((ideal / max_share) * bar_w as f64).round() as usize;
+        let mut bar = String::new();
+        for c in 0..bar_w {
+            bar.push(if c < filled {
+                '█'
+            } else if c == ideal_at {
+                '│'
+            } else {
+                ' '
+            });
+        }
+        let marker = if i == selected { "›" } else { " " };
+        lines.push(Line::from(vec![
+            Span::styled(marker, theme.accent),
+            Span::styled(
+                format!("{:<name_w$} ", truncate(&node.name, name_w)),
+                if i == selected { theme.selected } else { theme.text },
+            ),
+            Span::styled(bar, node_color(i, theme)),
+            Span::styled(format!(" {:>5.1}%", node.share * 100.0), theme.text),
+            Span::styled(format!(" w{}", node.weight), theme.dim),
+        ]));
+    }
+    lines.push(Line::styled(
+        format!("│ marks each node's ideal share (its weight / {total_weight})"),
+        theme.dim,
+    ));
+    if let Some(line) = movement_line(m) {
+        lines.push(Line::styled(line, theme.notice));
+    }
+    if let Some(c) = &m.celebrity {
+        lines.push(Line::styled(
+            format!(
+                "celebrity {} ({:.0}% of traffic) lives on {}",
+                c.key,
+                c.share * 100.0,
+                c.owner
+            ),
+            theme.text,
+        ));
+    }
+    for t in m.traces.iter().rev().take(2) {
+        lines.push(Line::styled(
+            format!("{} → {} · replicas {}", t.key, t.owner, t.preference.join(", ")),
+            theme.text,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// Which node a click at (column, row) selects, when it lands on a row of the load chart.
+pub fn node_at(area: Rect, ring: &Ring, selected: usize, column: u16, row: u16) -> Option<usize> {
+    let wide = area.width >= 2 * area.height + 20;
+    let side = if wide {
+        let w = (area.height * 2 + 4).min(area.width / 2);
+        Rect {
+            x: area.x + w,
+            width: area.width - w,
+            ..area
+        }
+    } else {
+        let h = (area.height / 2).max(6);
+        Rect {
+            y: area.y + h,
+            height: area.height - h,
+            ..area
+        }
+    };
+    if column < side.x || column >= side.x + side.width || row <= side.y {
+        return None;
+    }
+    let rows = usize::from(side.height).saturating_sub(6).max(1);
+    let start = selected.saturating_sub(rows.saturating_sub(1));
+    let i = start + usize::from(row - side.y - 1);
+    (i < ring.config.nodes.len() && usize::from(row - side.y - 1) < rows).then_some(i)
+}
