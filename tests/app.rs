@@ -255,3 +255,31 @@ fn following_a_link_from_feedback_and_coming_back() {
     press(&mut app, "<bs>");
     assert!(matches!(app.screen(), Screen::Quiz(_)), "Backspace returns to the quiz");
 }
+
+#[test]
+fn the_ring_lab_is_driven_from_the_keyboard_with_undo_and_reset() {
+    use sdlab::tui::ring_lab::ring;
+    let mut app = common::app();
+    press(&mut app, "b <enter>");
+    let node_count = |app: &sdlab::tui::App| {
+        let Screen::Lab(view) = app.screen() else { panic!("lab") };
+        ring(view.pane.lab.as_ref()).unwrap().config.nodes.len()
+    };
+    assert_eq!(node_count(&app), 4);
+    press(&mut app, "a a");
+    assert_eq!(node_count(&app), 6);
+    press(&mut app, "<right> d");
+    assert_eq!(node_count(&app), 5);
+    press(&mut app, "u");
+    assert_eq!(node_count(&app), 6);
+    press(&mut app, "/ 42 <enter>");
+    let Screen::Lab(view) = app.screen() else { panic!() };
+    assert_eq!(view.pane.lab.metrics()["traces"][0]["key"], "user:42");
+    press(&mut app, "s");
+    let Screen::Lab(view) = app.screen() else { panic!() };
+    assert_eq!(view.pane.lab.metrics()["strategy"], "ketama");
+    press(&mut app, "r");
+    assert_eq!(node_count(&app), 4);
+    press(&mut app, "q");
+    assert!(matches!(app.screen(), Screen::Labs(_)));
+}

@@ -314,3 +314,92 @@ fn quiz_bank_json_and_due_list() {
     assert_eq!(due["due"], 0);
     assert_eq!(due["new"].as_u64().unwrap() as usize, bank.len());
 }
+
+#[test]
+fn lab_ring_prints_one_json_object_per_state() {
+    let home = tempfile::tempdir().unwrap();
+    let out = sdlab(&home)
+        .args([
+            "lab", "ring", "--nodes", "a,b=2,c", "--keys", "20000", "--trace", "user:42", "--json",
+        ])
+        .args(["--do", "add d; remove b; weight a 3; vnodes 50"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let states: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(states.len(), 5, "initial state plus one per action");
+    for s in &states {
+        for key in [
+            "strategy",
+            "nodes",
+            "max_over_mean",
+            "stddev",
+            "moved_fraction",
+            "ideal_moved_fraction",
+            "modulo_moved_fraction",
+            "traces",
+        ] {
+            assert!(s.get(key).is_some(), "{key} missing from {s}");
+        }
+        let node = &s["nodes"][0];
+        for key in ["name", "weight", "keys", "share"] {
+            assert!(node.get(key).is_some(), "node field {key}");
+        }
+        let trace = &s["traces"][0];
+        for key in ["key", "hash", "owner", "preference"] {
+            assert!(trace.get(key).is_some(), "trace field {key}");
+        }
+    }
+    assert!(states[0]["moved_fraction"].is_null());
+    assert_eq!(states[0]["nodes"][1]["weight"], 2);
+    let add = &states[1];
+    assert_eq!(add["action"], "add d");
+    // Weights a=1, b=2, c=1, d=1: the new node's ideal share is 1/5.
+    assert!((add["ideal_moved_fraction"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+    assert!(add["modulo_moved_fraction"].as_f64().unwrap() > 0.5);
+    assert_eq!(states[2]["nodes"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn lab_ring_is_deterministic_for_a_seed() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |seed: &str| {
+        sdlab(&home)
+            .args([
+                "lab", "ring", "--ids", "random", "--zipf", "1.1", "--seed", seed, "--json", "--do", "add n5",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    assert_eq!(run("7"), run("7"));
+    assert_ne!(run("7"), run("8"));
+}
+
+#[test]
+fn lab_ring_rejects_bad_arguments_with_one_line_and_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["lab", "ring", "--strategy", "nope"],
+        vec!["lab", "ring", "--vnodes", "0"],
+        vec!["lab", "ring", "--keys", "5"],
+        vec!["lab", "ring", "--do", "explode n1"],
+        vec!["lab", "ring", "--do", "remove zz"],
+        vec!["lab", "ring", "--nodes", "a,a"],
+    ] {
+        let out = sdlab(&home).args(&args).assert().code(2).get_output().stderr.clone();
+        let err = String::from_utf8(out).unwrap();
+        assert!(!err.trim().is_empty(), "{args:?}");
+        if !args.contains(&"--strategy") {
+            assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        }
+    }
+}

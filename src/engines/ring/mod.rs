@@ -243,6 +243,8 @@ pub struct Ring {
     /// Directory sharding: node name index per key.
     pub directory: Vec<u16>,
     pub movement: Movement,
+    /// Metrics of the current state, computed once per change so drawing a frame stays cheap.
+    summary: Option<RingMetrics>,
 }
 
 impl Ring {
@@ -259,12 +261,14 @@ impl Ring {
             ranges: Vec::new(),
             directory: Vec::new(),
             movement: Movement::default(),
+            summary: None,
         };
         ring.ranges = ring.initial_ranges();
         ring.directory = (0..ring.keys.len())
             .map(|i| (ring.keys.hashes[i] % ring.config.nodes.len() as u64) as u16)
             .collect();
         ring.place();
+        ring.summary = Some(ring.compute_metrics());
         Ok(ring)
     }
 
@@ -490,6 +494,7 @@ impl Ring {
                 } else {
                     Movement::default()
                 };
+                self.summary = Some(self.compute_metrics());
                 Ok(())
             }
         }
@@ -655,7 +660,12 @@ impl Ring {
         }
     }
 
+    /// The metrics of the current state (computed when the state last changed).
     pub fn metrics(&self) -> RingMetrics {
+        self.summary.clone().unwrap_or_else(|| self.compute_metrics())
+    }
+
+    fn compute_metrics(&self) -> RingMetrics {
         let n = self.config.nodes.len();
         let mut keys = vec![0usize; n];
         let mut load = vec![0f64; n];
