@@ -22,6 +22,9 @@ pub struct Cli {
     /// Colours for a dark or a light terminal (default: the saved setting, else dark)
     #[arg(long, global = true, value_enum)]
     pub theme: Option<ThemeName>,
+    /// Open a saved lab scenario (a TOML file written with `w` in a lab)
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -120,6 +123,9 @@ pub struct RingArgs {
     /// Show where this key lives (repeatable)
     #[arg(long)]
     pub trace: Vec<String>,
+    /// Start from a saved scenario (its config and actions) instead of the flags above
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
     /// Actions to apply in order, separated by ';'
     #[arg(long = "do", value_name = "ACTIONS")]
     pub actions: Option<String>,
@@ -434,6 +440,13 @@ fn open_lab(cli: &Cli) -> Result<i32, String> {
     let theme = Theme::new(theme_name, Theme::color_allowed());
     let mut app = crate::tui::App::new(content, theme, state, Some(store));
     app.notice = notice;
+    if let Some(file) = &cli.scenario {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let id = crate::engines::lab::scenario_lab(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let pane = crate::tui::lab::LabPane::new(&id, Some(&text)).map_err(|e| format!("{}: {e}", file.display()))?;
+        app.stack
+            .push(crate::tui::app::Screen::Lab(crate::tui::labs::LabView { pane }));
+    }
     crate::tui::run(app).map_err(|e| format!("terminal error: {e}"))?;
     Ok(0)
 }
@@ -571,7 +584,20 @@ fn ring_lab(args: &RingArgs) -> Result<i32, String> {
         .filter(|a| !a.is_empty())
         .map(RingAction::parse)
         .collect::<Result<_, _>>()?;
+    let (config, earlier) = match &args.scenario {
+        None => (config, Vec::new()),
+        Some(file) => {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let (mut c, acts) = crate::engines::lab::read_scenario::<RingConfig>(&text)?;
+            c.traces.extend(args.trace.iter().cloned());
+            (c, acts)
+        }
+    };
     let mut ring = Ring::new(config)?;
+    for a in &earlier {
+        ring.apply(&RingAction::parse(a)?)
+            .map_err(|e| format!("scenario action {a:?}: {e}"))?;
+    }
     let mut out = io::stdout().lock();
     let print = |out: &mut io::StdoutLock, ring: &Ring, action: Option<String>| {
         let m = ring.metrics();

@@ -283,3 +283,21 @@ fn the_ring_lab_is_driven_from_the_keyboard_with_undo_and_reset() {
     press(&mut app, "q");
     assert!(matches!(app.screen(), Screen::Labs(_)));
 }
+
+#[test]
+fn a_lab_scenario_saves_and_reopens_with_the_same_state() {
+    use sdlab::engines::lab::Lab;
+    use sdlab::tui::lab::LabPane;
+    let dir = tempfile::tempdir().unwrap();
+    let mut pane = LabPane::new("ring", None).unwrap();
+    pane.apply("add n5");
+    pane.apply("vnodes 7");
+    pane.apply("trace user:9");
+    let text = pane.lab.scenario();
+    let file = dir.path().join("s.toml");
+    std::fs::write(&file, &text).unwrap();
+    assert_eq!(sdlab::engines::lab::scenario_lab(&text).unwrap(), "ring");
+    let again = LabPane::new("ring", Some(&std::fs::read_to_string(&file).unwrap())).unwrap();
+    assert_eq!(again.lab.metrics(), pane.lab.metrics());
+    assert_eq!(again.lab.log(), pane.lab.log());
+}

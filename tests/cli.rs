@@ -403,3 +403,32 @@ fn lab_ring_rejects_bad_arguments_with_one_line_and_exit_2() {
         }
     }
 }
+
+#[test]
+fn a_saved_scenario_replays_headless() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("ring.toml");
+    std::fs::write(
+        &file,
+        "lab = \"ring\"\nactions = [\"add n5\", \"vnodes 10\"]\n[config]\nstrategy = \"ring\"\nnodes = [\"n1\", \"n2\", \"n3=2\", \"n4\"]\nkeys = 5000\n",
+    )
+    .unwrap();
+    let out = sdlab(&home)
+        .args(["lab", "ring", "--json", "--do", "remove n1", "--scenario"])
+        .arg(&file)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let states: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(states.len(), 2, "the scenario's state, then one per --do action");
+    assert_eq!(states[0]["vnodes"], 10);
+    assert_eq!(states[0]["nodes"].as_array().unwrap().len(), 5);
+    assert_eq!(states[0]["nodes"][2]["weight"], 2);
+    assert_eq!(states[1]["nodes"].as_array().unwrap().len(), 4);
+}

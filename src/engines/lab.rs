@@ -62,6 +62,9 @@ impl<E: Engine> Session<E> {
 
 #[derive(Serialize, serde::Deserialize)]
 struct Scenario<C> {
+    /// Which lab the scenario is for; saved files carry it so `--scenario` can open them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lab: Option<String>,
     config: C,
     #[serde(default)]
     actions: Vec<String>,
@@ -103,6 +106,7 @@ impl<E: Engine + 'static> Lab for Session<E> {
 
     fn scenario(&self) -> String {
         let s = Scenario {
+            lab: Some(self.id.to_string()),
             config: self.config.clone(),
             actions: self.log.clone(),
         };
@@ -159,4 +163,20 @@ pub fn registry() -> &'static [LabInfo] {
 
 pub fn find(id: &str) -> Option<&'static LabInfo> {
     registry().iter().find(|l| l.id == id)
+}
+
+/// The lab id a saved scenario names (its top-level `lab`).
+pub fn scenario_lab(text: &str) -> Result<String, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    match table.get("lab") {
+        Some(toml::Value::String(id)) if find(id).is_some() => Ok(id.clone()),
+        Some(toml::Value::String(id)) => Err(format!("unknown lab {id:?}")),
+        _ => Err("the scenario does not say which lab it is for (lab = \"ring\")".into()),
+    }
+}
+
+/// A scenario's config and actions, for replaying it outside a lab (the headless CLI).
+pub fn read_scenario<C: DeserializeOwned>(text: &str) -> Result<(C, Vec<String>), String> {
+    let s: Scenario<C> = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    Ok((s.config, s.actions))
 }

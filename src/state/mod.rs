@@ -108,6 +108,10 @@ impl Store {
         Store { dir, writable: true }
     }
 
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn path(&self) -> PathBuf {
         self.dir.join("state.toml")
     }

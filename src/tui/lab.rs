@@ -110,6 +110,13 @@ impl LabPane {
                 self.input = Some("user:".into());
                 return (true, false);
             }
+            KeyCode::Char('w') => {
+                self.message = Some(match self.save() {
+                    Ok(path) => format!("saved · open it again with: sdlab --scenario {}", path.display()),
+                    Err(e) => format!("could not save the scenario: {e}"),
+                });
+                return (true, false);
+            }
             _ => {}
         }
         if self.lab.id() == "ring" {
@@ -133,6 +140,19 @@ impl LabPane {
             }
         }
         (false, false)
+    }
+
+    /// Writes the scenario (config and actions) under the data directory's `scenarios/`.
+    pub fn save(&self) -> std::io::Result<std::path::PathBuf> {
+        let store = crate::state::Store::locate()?;
+        let dir = store.dir().join("scenarios");
+        std::fs::create_dir_all(&dir)?;
+        let n = (1..)
+            .find(|n| !dir.join(format!("{}-{n}.toml", self.lab.id())).exists())
+            .unwrap_or(1);
+        let path = dir.join(format!("{}-{n}.toml", self.lab.id()));
+        std::fs::write(&path, self.lab.scenario())?;
+        Ok(path)
     }
 
     /// Applies a text action, reporting an error in the message line.

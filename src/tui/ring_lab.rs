@@ -29,6 +29,7 @@ pub const HINTS: &[KeyHint] = &[
     more("c", "celebrity key with 30% of traffic, on / off"),
     more("i", "sequential / random ids"),
     more("click", "select a node in the load chart"),
+    more("w", "save this scenario (config + actions) to a file you can share"),
 ];
 
 /// Colours for nodes, cycled.
