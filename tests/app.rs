@@ -286,7 +286,6 @@ fn the_ring_lab_is_driven_from_the_keyboard_with_undo_and_reset() {
 
 #[test]
 fn a_lab_scenario_saves_and_reopens_with_the_same_state() {
-    use sdlab::engines::lab::Lab;
     use sdlab::tui::lab::LabPane;
     let dir = tempfile::tempdir().unwrap();
     let mut pane = LabPane::new("ring", None).unwrap();
