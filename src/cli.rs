@@ -91,7 +91,9 @@ const RING_ACTIONS: &str = "Actions for --do, separated by ';':
   strategy S                   keys K           ids sequential|random
   zipf S                       celebrity PCT    trace KEY
   split I / assign I NODE      (range sharding: split range I, give range I to NODE)
-  move KEY NODE / rebalance    (directory sharding)
+  move KEY NODE                (directory sharding: repoint one key)
+  rebalance                    (range: split the busiest range onto the emptiest node;
+                                directory: move the fewest keys that even out the load)
 Regions: na, eu, apac, sa, af. One JSON object per state: the initial one, then one per action.";
 
 #[derive(Debug, clap::Args)]

@@ -49,3 +49,21 @@ pub fn typed_char(key: &KeyEvent) -> Option<char> {
         _ => None,
     }
 }
+
+/// A key macro (`"/ 42 <enter>"`) as a person reads it (`/ 42 Enter`).
+pub fn describe_keys(keys: &str) -> String {
+    keys.split_whitespace()
+        .map(|k| match k {
+            "<enter>" => "Enter".to_string(),
+            "<esc>" => "Esc".to_string(),
+            "<tab>" => "Tab".to_string(),
+            "<left>" => "←".to_string(),
+            "<right>" => "→".to_string(),
+            "<up>" => "↑".to_string(),
+            "<down>" => "↓".to_string(),
+            "<space>" => "Space".to_string(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -385,7 +385,7 @@ impl LessonView {
                     lines.push(Line::styled(format!("Hint: {}", g.hint), t.notice));
                 }
                 if self.help_level >= 2 {
-                    lines.push(Line::styled(format!("Solution: press {}", g.solution), t.notice));
+                    lines.push(Line::styled(format!("Solution: press {}", super::keys::describe_keys(&g.solution)), t.notice));
                 }
             }
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), a.goals);

@@ -186,7 +186,8 @@ pub enum RingAction {
     Assign(usize, String),
     /// Directory sharding: point a key's directory entry at a node.
     Move(String, String),
-    /// Directory sharding: move the fewest keys that even out the load.
+    /// Directory sharding: move the fewest keys that even out the load. Range sharding: split
+    /// the busiest range and give half to the least-loaded node.
     Rebalance,
 }
 
@@ -437,12 +438,11 @@ impl Ring {
                         .map_err(|_| format!("no key {key} in the keyspace"))?;
                     self.directory[k] = n as u16;
                 }
-                RingAction::Rebalance => {
-                    if self.config.strategy != Strategy::Directory {
-                        return Err("rebalance works on directory sharding (strategy directory)".into());
-                    }
-                    self.rebalance_directory();
-                }
+                RingAction::Rebalance => match self.config.strategy {
+                    Strategy::Directory => self.rebalance_directory(),
+                    Strategy::Range => self.rebalance_ranges(),
+                    _ => return Err("rebalance works on range and directory sharding".into()),
+                },
                 RingAction::Keys(_) | RingAction::Ids(_) | RingAction::Zipf(_) | RingAction::Celebrity(_) => {
                     let mut c = self.config.clone();
                     match action {
@@ -587,6 +587,22 @@ impl Ring {
         }
         self.ranges.insert(r + 1, (cut, new_owner.unwrap_or(owner)));
         Ok(())
+    }
+
+    /// One balancer step for range sharding: split the range with the most keys at its median
+    /// and give the upper half to the node holding the fewest keys.
+    fn rebalance_ranges(&mut self) {
+        let counts = self.range_key_counts();
+        let busiest = (0..self.ranges.len()).max_by_key(|&i| (counts[i], usize::MAX - i)).unwrap_or(0);
+        let mut per_node = vec![0usize; self.config.nodes.len()];
+        for (i, (_, name)) in self.ranges.iter().enumerate() {
+            if let Some(n) = self.node_index(name) {
+                per_node[n] += counts[i];
+            }
+        }
+        let lightest = (0..per_node.len()).min_by_key(|&n| (per_node[n], n)).unwrap_or(0);
+        let name = self.config.nodes[lightest].name.clone();
+        let _ = self.split_range(busiest, Some(name));
     }
 
     /// Moves the fewest keys that bring every node within one key of the mean: a key leaves
