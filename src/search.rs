@@ -15,6 +15,10 @@ pub enum Target {
     Term(usize),
     Lesson(usize),
     Module(usize),
+    /// Index into the lab registry.
+    Lab(usize),
+    /// A module's quiz questions (module index).
+    Quiz(usize),
 }
 
 impl Target {
@@ -23,6 +27,8 @@ impl Target {
             Target::Term(_) => "term",
             Target::Lesson(_) => "lesson",
             Target::Module(_) => "module",
+            Target::Lab(_) => "lab",
+            Target::Quiz(_) => "quiz",
         }
     }
 }
@@ -46,6 +52,7 @@ pub struct Hit {
 
 pub struct SearchIndex {
     entries: Vec<Entry>,
+    by_target: std::collections::HashMap<Target, usize>,
     matcher: SkimMatcherV2,
 }
 
@@ -68,10 +75,7 @@ impl SearchIndex {
             .map(|(i, t)| entry(Target::Term(i), &t.name, &t.aliases, &t.summary))
             .collect();
         entries.sort_by(|a, b| a.name_lower.cmp(&b.name_lower));
-        SearchIndex {
-            entries,
-            matcher: SkimMatcherV2::default().ignore_case(),
-        }
+        SearchIndex::from_entries(entries)
     }
 
     /// "Go to anything": modules, lessons and terms.
@@ -93,12 +97,23 @@ impl SearchIndex {
                 &l.summary,
             ));
         }
+        for (i, lab) in crate::engines::lab::registry().iter().enumerate() {
+            entries.push(entry(Target::Lab(i), lab.title, &[lab.id.to_string(), "lab".into()], lab.summary));
+        }
+        for (i, m) in content.modules.iter().enumerate() {
+            if content.questions.iter().any(|q| q.module == m.id) {
+                let name = format!("Quiz: {}", m.title);
+                entries.push(entry(Target::Quiz(i), &name, &["quiz".into()], &m.summary));
+            }
+        }
         let mut terms = SearchIndex::terms(content).entries;
         entries.append(&mut terms);
-        SearchIndex {
-            entries,
-            matcher: SkimMatcherV2::default().ignore_case(),
-        }
+        SearchIndex::from_entries(entries)
+    }
+
+    fn from_entries(entries: Vec<Entry>) -> SearchIndex {
+        let by_target = entries.iter().enumerate().map(|(i, e)| (e.target, i)).collect();
+        SearchIndex { entries, by_target, matcher: SkimMatcherV2::default().ignore_case() }
     }
 
     pub fn len(&self) -> usize {
@@ -259,10 +274,7 @@ mod tests {
                 entry(Target::Term(i), n, &aliases, s)
             })
             .collect();
-        SearchIndex {
-            entries,
-            matcher: SkimMatcherV2::default().ignore_case(),
-        }
+        SearchIndex::from_entries(entries)
     }
 
     fn names(idx: &SearchIndex, q: &str) -> Vec<String> {

@@ -179,6 +179,8 @@ impl App {
             Target::Term(i) => self.stack.push(Screen::Term(TermView::new(i))),
             Target::Lesson(i) => self.open_lesson(i),
             Target::Module(i) => self.open_lessons(Some(i)),
+            Target::Lab(i) => self.apply(Cmd::OpenLab(crate::engines::lab::registry()[i].id.to_string())),
+            Target::Quiz(i) => self.apply(Cmd::Quiz(crate::quiz::Selection::Module(self.content.modules[i].id.clone()))),
         }
     }
 

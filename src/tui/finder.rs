@@ -92,19 +92,13 @@ impl Finder {
         let width = usize::from(list.width);
         let mut lines = Vec::new();
         for (i, hit) in self.hits.iter().enumerate().take(end).skip(start) {
-            let (name, detail) = match hit.target {
-                Target::Term(x) => (
-                    app.content.terms[x].name.as_str(),
-                    app.content.terms[x].summary.as_str(),
-                ),
-                Target::Lesson(x) => (
-                    app.content.lessons[x].title.as_str(),
-                    app.content.lessons[x].id.as_str(),
-                ),
-                Target::Module(x) => (
-                    app.content.modules[x].title.as_str(),
-                    app.content.modules[x].summary.as_str(),
-                ),
+            let name = app.finder_index.name(hit.target).unwrap_or_default();
+            let detail = match hit.target {
+                Target::Term(x) => app.content.terms[x].summary.as_str(),
+                Target::Lesson(x) => app.content.lessons[x].id.as_str(),
+                Target::Module(x) => app.content.modules[x].summary.as_str(),
+                Target::Lab(x) => crate::engines::lab::registry()[x].summary,
+                Target::Quiz(_) => "practise this module's interview questions",
             };
             let selected = i == self.selected;
             let base = if selected { t.selected } else { t.text };
