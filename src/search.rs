@@ -125,10 +125,7 @@ impl SearchIndex {
     }
 
     pub fn name(&self, target: Target) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|e| e.target == target)
-            .map(|e| e.name.as_str())
+        self.by_target.get(&target).map(|&i| self.entries[i].name.as_str())
     }
 
     /// Best hits first, at most `limit`. An empty query lists entries in their natural order.
