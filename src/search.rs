@@ -98,7 +98,12 @@ impl SearchIndex {
             ));
         }
         for (i, lab) in crate::engines::lab::registry().iter().enumerate() {
-            entries.push(entry(Target::Lab(i), lab.title, &[lab.id.to_string(), "lab".into()], lab.summary));
+            entries.push(entry(
+                Target::Lab(i),
+                lab.title,
+                &[lab.id.to_string(), "lab".into()],
+                lab.summary,
+            ));
         }
         for (i, m) in content.modules.iter().enumerate() {
             if content.questions.iter().any(|q| q.module == m.id) {
@@ -113,7 +118,11 @@ impl SearchIndex {
 
     fn from_entries(entries: Vec<Entry>) -> SearchIndex {
         let by_target = entries.iter().enumerate().map(|(i, e)| (e.target, i)).collect();
-        SearchIndex { entries, by_target, matcher: SkimMatcherV2::default().ignore_case() }
+        SearchIndex {
+            entries,
+            by_target,
+            matcher: SkimMatcherV2::default().ignore_case(),
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -306,7 +306,9 @@ fn a_lab_scenario_saves_and_reopens_with_the_same_state() {
 #[test]
 fn every_lab_goal_is_reachable_with_its_solution() {
     let app = common::app();
-    let with_goals: Vec<usize> = (0..app.content.lessons.len()).filter(|&l| !app.content.lessons[l].goals.is_empty()).collect();
+    let with_goals: Vec<usize> = (0..app.content.lessons.len())
+        .filter(|&l| !app.content.lessons[l].goals.is_empty())
+        .collect();
     for li in with_goals {
         let lesson = app.content.lessons[li].clone();
         let mut app = common::app();
@@ -314,8 +316,17 @@ fn every_lab_goal_is_reachable_with_its_solution() {
         for step in 0..lesson.steps.len() {
             for (gi, goal) in lesson.goals.iter().enumerate().filter(|(_, g)| g.step == step) {
                 press(&mut app, &goal.solution);
-                let Screen::Lesson(view) = app.screen() else { panic!("left the lesson") };
-                assert!(view.met.contains(&gi), "{} step {}: goal {:?} not met by {:?}", lesson.id, step + 1, goal.text, goal.solution);
+                let Screen::Lesson(view) = app.screen() else {
+                    panic!("left the lesson")
+                };
+                assert!(
+                    view.met.contains(&gi),
+                    "{} step {}: goal {:?} not met by {:?}",
+                    lesson.id,
+                    step + 1,
+                    goal.text,
+                    goal.solution
+                );
             }
             press(&mut app, "n");
         }

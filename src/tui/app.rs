@@ -180,7 +180,9 @@ impl App {
             Target::Lesson(i) => self.open_lesson(i),
             Target::Module(i) => self.open_lessons(Some(i)),
             Target::Lab(i) => self.apply(Cmd::OpenLab(crate::engines::lab::registry()[i].id.to_string())),
-            Target::Quiz(i) => self.apply(Cmd::Quiz(crate::quiz::Selection::Module(self.content.modules[i].id.clone()))),
+            Target::Quiz(i) => self.apply(Cmd::Quiz(crate::quiz::Selection::Module(
+                self.content.modules[i].id.clone(),
+            ))),
         }
     }
 
@@ -290,6 +292,16 @@ fn on_key(app: &mut App, key: KeyEvent) {
         }
         return;
     }
+    let cmd = screen_key(app, key, false);
+    match cmd {
+        Cmd::Unhandled => global_key(app, key),
+        cmd => app.apply(cmd),
+    }
+}
+
+/// Hands a key to the screen on top. `wheel` marks keys made from mouse-wheel turns: a lesson
+/// scrolls its text by three lines, and a lab ignores them.
+fn screen_key(app: &mut App, key: KeyEvent, wheel: bool) -> Cmd {
     let ctx = Ctx {
         content: &app.content,
         state: &app.state,
@@ -297,19 +309,17 @@ fn on_key(app: &mut App, key: KeyEvent) {
         size: app.size,
         now: (app.clock)(),
     };
-    let cmd = match app.stack.last_mut().expect("home is never popped") {
+    match app.stack.last_mut().expect("home is never popped") {
         Screen::Home(s) => s.on_key(key, &ctx),
         Screen::Glossary(s) => s.on_key(key, &app.glossary_index),
         Screen::Term(s) => s.on_key(key, &ctx),
         Screen::Lessons(s) => s.on_key(key, &ctx),
+        Screen::Lesson(s) if wheel => s.scroll_by(if key.code == KeyCode::Down { 3 } else { -3 }, &ctx),
         Screen::Lesson(s) => s.on_key(key, &ctx),
         Screen::Quiz(s) => s.on_key(key, &ctx),
         Screen::Labs(s) => s.on_key(key),
+        Screen::Lab(_) if wheel => Cmd::None,
         Screen::Lab(s) => s.on_key(key),
-    };
-    match cmd {
-        Cmd::Unhandled => global_key(app, key),
-        cmd => app.apply(cmd),
     }
 }
 
@@ -349,24 +359,7 @@ fn on_mouse(app: &mut App, mouse: MouseEvent) {
         return;
     }
     // The wheel scrolls reading screens and moves the selection in lists.
-    let key = KeyEvent::new(code, KeyModifiers::NONE);
-    let ctx = Ctx {
-        content: &app.content,
-        state: &app.state,
-        theme: &app.theme,
-        size: app.size,
-        now: (app.clock)(),
-    };
-    let cmd = match app.stack.last_mut().expect("home is never popped") {
-        Screen::Home(s) => s.on_key(key, &ctx),
-        Screen::Glossary(s) => s.on_key(key, &app.glossary_index),
-        Screen::Term(s) => s.on_key(key, &ctx),
-        Screen::Lessons(s) => s.on_key(key, &ctx),
-        Screen::Lesson(s) => s.scroll_by(if code == KeyCode::Down { 3 } else { -3 }, &ctx),
-        Screen::Quiz(s) => s.on_key(key, &ctx),
-        Screen::Labs(s) => s.on_key(key),
-        Screen::Lab(_) => Cmd::None,
-    };
+    let cmd = screen_key(app, KeyEvent::new(code, KeyModifiers::NONE), true);
     app.apply(cmd);
 }
 

@@ -307,12 +307,7 @@ impl LessonView {
         let links = doc.links.len();
         match key.code {
             KeyCode::Tab | KeyCode::BackTab if links > 0 => {
-                let next = match (self.link, key.code) {
-                    (None, KeyCode::Tab) => 0,
-                    (None, _) => links - 1,
-                    (Some(l), KeyCode::Tab) => (l + 1) % links,
-                    (Some(l), _) => (l + links - 1) % links,
-                };
+                let next = super::view::cycle_link(self.link, links, key.code == KeyCode::Tab);
                 self.link = Some(next);
                 self.scroll = scroll_to_show(self.scroll, doc.links[next].line, height);
                 return Cmd::None;
@@ -385,7 +380,10 @@ impl LessonView {
                     lines.push(Line::styled(format!("Hint: {}", g.hint), t.notice));
                 }
                 if self.help_level >= 2 {
-                    lines.push(Line::styled(format!("Solution: press {}", super::keys::describe_keys(&g.solution)), t.notice));
+                    lines.push(Line::styled(
+                        format!("Solution: press {}", super::keys::describe_keys(&g.solution)),
+                        t.notice,
+                    ));
                 }
             }
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), a.goals);

@@ -376,12 +376,7 @@ impl QuizView {
             }
             KeyCode::Tab | KeyCode::BackTab if !doc.links.is_empty() => {
                 let n = doc.links.len();
-                let next = match (self.link, key.code) {
-                    (None, KeyCode::Tab) => 0,
-                    (None, _) => n - 1,
-                    (Some(l), KeyCode::Tab) => (l + 1) % n,
-                    (Some(l), _) => (l + n - 1) % n,
-                };
+                let next = super::view::cycle_link(self.link, n, key.code == KeyCode::Tab);
                 self.link = Some(next);
                 self.scroll = scroll_to_show(self.scroll, doc.links[next].line, height);
             }

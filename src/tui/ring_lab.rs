@@ -28,7 +28,10 @@ pub const HINTS: &[KeyHint] = &[
     more("z", "traffic skew: uniform → Zipf 0.8 → 1.2"),
     more("c", "celebrity key with 30% of traffic, on / off"),
     more("i", "sequential / random ids"),
-    more("e", "rebalance: range — split the busiest range onto the emptiest node; directory — even out"),
+    more(
+        "e",
+        "rebalance: range — split the busiest range onto the emptiest node; directory — even out",
+    ),
     more("click", "select a node in the load chart"),
     more("w", "save this scenario (config + actions) to a file you can share"),
 ];

@@ -102,12 +102,7 @@ impl TermView {
         let links = doc.links.len();
         match key.code {
             KeyCode::Tab | KeyCode::BackTab if links > 0 => {
-                let next = match (self.link, key.code) {
-                    (None, KeyCode::Tab) => 0,
-                    (None, _) => links - 1,
-                    (Some(l), KeyCode::Tab) => (l + 1) % links,
-                    (Some(l), _) => (l + links - 1) % links,
-                };
+                let next = super::view::cycle_link(self.link, links, key.code == KeyCode::Tab);
                 self.link = Some(next);
                 self.scroll = scroll_to_show(self.scroll, doc.links[next].line, height);
             }

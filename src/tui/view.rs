@@ -281,3 +281,13 @@ pub fn scroll_to_show(scroll: usize, line: usize, height: usize) -> usize {
         scroll
     }
 }
+
+/// The link Tab (forward) or Shift-Tab selects among `count` links, from the one selected now.
+pub fn cycle_link(current: Option<usize>, count: usize, forward: bool) -> usize {
+    match (current, forward) {
+        (None, true) => 0,
+        (None, false) => count - 1,
+        (Some(l), true) => (l + 1) % count,
+        (Some(l), false) => (l + count - 1) % count,
+    }
+}

@@ -593,7 +593,9 @@ impl Ring {
     /// and give the upper half to the node holding the fewest keys.
     fn rebalance_ranges(&mut self) {
         let counts = self.range_key_counts();
-        let busiest = (0..self.ranges.len()).max_by_key(|&i| (counts[i], usize::MAX - i)).unwrap_or(0);
+        let busiest = (0..self.ranges.len())
+            .max_by_key(|&i| (counts[i], usize::MAX - i))
+            .unwrap_or(0);
         let mut per_node = vec![0usize; self.config.nodes.len()];
         for (i, (_, name)) in self.ranges.iter().enumerate() {
             if let Some(n) = self.node_index(name) {
