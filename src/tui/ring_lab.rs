@@ -113,6 +113,7 @@ pub fn action_for(key: KeyEvent, ring: &Ring, selected: usize) -> Option<String>
                 "sequential"
             }
         ),
+        KeyCode::Char('e') => "rebalance".to_string(),
         _ => return None,
     };
     Some(action)
