@@ -161,6 +161,7 @@ impl SearchIndex {
         scored.sort_by(|a, b| {
             b.0.cmp(&a.0)
                 .then_with(|| self.entries[a.1].name.len().cmp(&self.entries[b.1].name.len()))
+                .then_with(|| kind_rank(self.entries[a.1].target).cmp(&kind_rank(self.entries[b.1].target)))
                 .then_with(|| self.entries[a.1].name_lower.cmp(&self.entries[b.1].name_lower))
         });
         scored
@@ -222,6 +223,17 @@ impl SearchIndex {
             return None;
         }
         self.matcher.fuzzy_match(haystack, query).map(|s| s.min(FUZZY_CAP))
+    }
+}
+
+/// On a tie the glossary entry comes first: it is the definition; then lessons, modules, labs.
+fn kind_rank(target: Target) -> u8 {
+    match target {
+        Target::Term(_) => 0,
+        Target::Lesson(_) => 1,
+        Target::Module(_) => 2,
+        Target::Lab(_) => 3,
+        Target::Quiz(_) => 4,
     }
 }
 

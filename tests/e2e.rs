@@ -76,7 +76,7 @@ impl Session {
 fn first_result(screen: &str) -> Option<String> {
     screen
         .lines()
-        .find(|l| l.contains("› ") && !l.contains("quorm"))
+        .find(|l| l.contains("│› ") && !l.contains("quorm"))
         .map(str::to_string)
 }
 

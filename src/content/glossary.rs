@@ -1,7 +1,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{problem::Problem, text::line_of, validate::Parsed, SourceFile, Term};
+use super::{problem::Problem, text::LineIndex, validate::Parsed, SourceFile, Term};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,15 +28,16 @@ pub fn parse(file: &SourceFile, module: &str, out: &mut Vec<Term>, parsed: &mut 
         Ok(doc) => doc,
         Err(e) => return problems.push(super::validate::toml_problem(file, 0, &e)),
     };
+    let lines = LineIndex::new(&file.text);
     parsed.module_refs.push((file.display.clone(), 1, module.to_string()));
     for t in doc.term {
-        let line = line_of(&file.text, t.span().start);
+        let line = lines.line(t.span().start);
         let t = t.into_inner();
-        let body_line = body_start_line(&file.text, t.body.span().start);
+        let body_line = body_start_line(&file.text, &lines, t.body.span().start);
         parsed.ids.push((file.display.clone(), line, "term", t.id.clone()));
         parsed.term_lines.insert(t.id.clone(), (file.display.clone(), line));
         for s in &t.see_also {
-            let l = line_of(&file.text, s.span().start);
+            let l = lines.line(s.span().start);
             parsed.refs.push((
                 file.display.clone(),
                 l,
@@ -46,7 +47,12 @@ pub fn parse(file: &SourceFile, module: &str, out: &mut Vec<Term>, parsed: &mut 
             ));
         }
         parsed.scan_links(&file.display, body_line, t.body.get_ref(), &format!("term {}", t.id));
-        parsed.term_bodies.push((file.display.clone(), body_line, t.id.clone()));
+        parsed.term_bodies.push((
+            file.display.clone(),
+            body_line,
+            t.id.clone(),
+            super::word_count(t.body.get_ref()),
+        ));
         if t.summary.chars().count() > 160 {
             problems.push(Problem::new(
                 &file.display,
@@ -73,8 +79,8 @@ pub fn parse(file: &SourceFile, module: &str, out: &mut Vec<Term>, parsed: &mut 
 
 /// Line where a string's content starts: a `"""` string that opens with a newline starts on the
 /// next line.
-fn body_start_line(text: &str, literal_start: usize) -> usize {
+fn body_start_line(text: &str, lines: &LineIndex, literal_start: usize) -> usize {
     let rest = &text[literal_start.min(text.len())..];
     let skip = rest.starts_with("\"\"\"\n") || rest.starts_with("'''\n") || rest.starts_with("\"\"\"\r\n");
-    line_of(text, literal_start) + usize::from(skip)
+    lines.line(literal_start) + usize::from(skip)
 }

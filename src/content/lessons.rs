@@ -62,7 +62,11 @@ pub fn parse(file: &SourceFile, out: &mut Vec<Lesson>, parsed: &mut Parsed, prob
             ))
         }
     };
-    let text = file.text.replace("\r\n", "\n");
+    let text: std::borrow::Cow<str> = if file.text.contains('\r') {
+        file.text.replace("\r\n", "\n").into()
+    } else {
+        file.text.as_str().into()
+    };
     let Some(after_open) = text.strip_prefix("+++\n") else {
         return problems.push(Problem::new(
             path,

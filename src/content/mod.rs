@@ -94,6 +94,54 @@ impl Lesson {
     }
 }
 
+/// What a run of files parsed into, before the cross-file checks.
+#[derive(Default)]
+struct Parts {
+    modules: Vec<Module>,
+    terms: Vec<Term>,
+    lessons: Vec<Lesson>,
+    questions: Vec<Question>,
+    parsed: validate::Parsed,
+    problems: Vec<Problem>,
+}
+
+impl Parts {
+    fn parse(&mut self, file: &SourceFile) {
+        let rel = file.rel.as_str();
+        let (parsed, problems) = (&mut self.parsed, &mut self.problems);
+        if rel == "content/modules.toml" {
+            modules::parse(file, &mut self.modules, parsed, problems);
+        } else if let Some(module) = rel
+            .strip_prefix("content/glossary/")
+            .and_then(|r| r.strip_suffix(".toml"))
+        {
+            glossary::parse(file, module, &mut self.terms, parsed, problems);
+        } else if rel.starts_with("lessons/") && rel.ends_with(".md") {
+            lessons::parse(file, &mut self.lessons, parsed, problems);
+        } else if let Some(module) = rel
+            .strip_prefix("content/quizzes/")
+            .and_then(|r| r.strip_suffix(".toml"))
+        {
+            quiz::parse(file, module, &mut self.questions, parsed, problems);
+        } else {
+            problems.push(Problem::new(
+                &file.display,
+                1,
+                "unexpected file: not part of the content layout (see CONTENT.md)",
+            ));
+        }
+    }
+
+    fn merge(&mut self, other: Parts) {
+        self.modules.extend(other.modules);
+        self.terms.extend(other.terms);
+        self.lessons.extend(other.lessons);
+        self.questions.extend(other.questions);
+        self.parsed.merge(other.parsed);
+        self.problems.extend(other.problems);
+    }
+}
+
 /// Everything sdlab teaches, cross-referenced.
 #[derive(Debug, Clone, Default)]
 pub struct Content {
@@ -109,36 +157,49 @@ pub struct Content {
 impl Content {
     /// Parses and validates `files`, returning the content that could be read and every problem.
     pub fn load(files: &[SourceFile]) -> (Content, Vec<Problem>) {
-        let mut problems = Vec::new();
-        let mut modules = Vec::new();
-        let mut terms = Vec::new();
-        let mut lessons = Vec::new();
-        let mut questions = Vec::new();
-        let mut parsed = validate::Parsed::default();
-        for file in files {
-            let rel = file.rel.as_str();
-            if rel == "content/modules.toml" {
-                modules::parse(file, &mut modules, &mut parsed, &mut problems);
-            } else if let Some(module) = rel
-                .strip_prefix("content/glossary/")
-                .and_then(|r| r.strip_suffix(".toml"))
-            {
-                glossary::parse(file, module, &mut terms, &mut parsed, &mut problems);
-            } else if rel.starts_with("lessons/") && rel.ends_with(".md") {
-                lessons::parse(file, &mut lessons, &mut parsed, &mut problems);
-            } else if let Some(module) = rel
-                .strip_prefix("content/quizzes/")
-                .and_then(|r| r.strip_suffix(".toml"))
-            {
-                quiz::parse(file, module, &mut questions, &mut parsed, &mut problems);
-            } else {
-                problems.push(Problem::new(
-                    &file.display,
-                    1,
-                    "unexpected file: not part of the content layout (see CONTENT.md)",
-                ));
+        // Files parse independently, so contiguous runs of them (balanced by parsing cost) are parsed on
+        // separate threads and merged back in file order: start-up is dominated by this.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+        // TOML costs about three times as much per byte to parse as a Markdown lesson.
+        let cost = |f: &SourceFile| f.text.len() * if f.rel.ends_with(".toml") { 3 } else { 1 };
+        let total: usize = files.iter().map(cost).sum();
+        let mut chunks: Vec<&[SourceFile]> = Vec::new();
+        let (mut start, mut size) = (0, 0);
+        for (i, f) in files.iter().enumerate() {
+            size += cost(f);
+            if size * threads >= total * (chunks.len() + 1) && chunks.len() + 1 < threads {
+                chunks.push(&files[start..=i]);
+                start = i + 1;
             }
         }
+        chunks.push(&files[start..]);
+        let parts: Vec<Parts> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        let mut parts = Parts::default();
+                        for file in *chunk {
+                            parts.parse(file);
+                        }
+                        parts
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        let mut all = Parts::default();
+        for p in parts {
+            all.merge(p);
+        }
+        let Parts {
+            modules,
+            terms,
+            lessons,
+            questions,
+            parsed,
+            mut problems,
+        } = all;
         if !files.iter().any(|f| f.rel == "content/modules.toml") {
             problems.push(Problem::new(
                 "content/modules.toml",

@@ -1,7 +1,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{problem::Problem, text::line_of, validate::Parsed, Module, SourceFile};
+use super::{problem::Problem, text::LineIndex, validate::Parsed, Module, SourceFile};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,8 +23,9 @@ pub fn parse(file: &SourceFile, out: &mut Vec<Module>, parsed: &mut Parsed, prob
         Ok(doc) => doc,
         Err(e) => return problems.push(super::validate::toml_problem(file, 0, &e)),
     };
+    let lines = LineIndex::new(&file.text);
     for m in doc.module {
-        let line = line_of(&file.text, m.span().start);
+        let line = lines.line(m.span().start);
         let m = m.into_inner();
         parsed.module_lines.insert(m.id.clone(), (file.display.clone(), line));
         parsed.ids.push((file.display.clone(), line, "module", m.id.clone()));

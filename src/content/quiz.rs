@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{problem::Problem, text::line_of, validate::Parsed, SourceFile};
+use super::{problem::Problem, text::LineIndex, validate::Parsed, SourceFile};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -130,17 +130,18 @@ pub fn parse(
         Ok(doc) => doc,
         Err(e) => return problems.push(super::validate::toml_problem(file, 0, &e)),
     };
+    let lines = LineIndex::new(&file.text);
     let path = file.display.as_str();
     parsed.module_refs.push((path.to_string(), 1, module.to_string()));
     for q in doc.question {
-        let line = line_of(&file.text, q.span().start);
+        let line = lines.line(q.span().start);
         let q = q.into_inner();
         let owner = format!("question {}", q.id);
         parsed.ids.push((path.to_string(), line, "question", q.id.clone()));
         for t in &q.terms {
             parsed.refs.push((
                 path.to_string(),
-                line_of(&file.text, t.span().start),
+                lines.line(t.span().start),
                 owner.clone(),
                 "term",
                 t.get_ref().clone(),
@@ -149,7 +150,7 @@ pub fn parse(
         if let Some(l) = &q.lesson {
             parsed.refs.push((
                 path.to_string(),
-                line_of(&file.text, l.span().start),
+                lines.line(l.span().start),
                 owner.clone(),
                 "lesson",
                 l.get_ref().clone(),
@@ -158,7 +159,7 @@ pub fn parse(
         if let Some(l) = &q.lab {
             parsed.refs.push((
                 path.to_string(),
-                line_of(&file.text, l.span().start),
+                lines.line(l.span().start),
                 owner.clone(),
                 "lab",
                 l.get_ref().clone(),

@@ -3,9 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use pulldown_cmark::{Event, Parser, Tag};
-
-use super::{problem::Problem, text::line_of, word_count, Content, SourceFile};
+use super::{problem::Problem, text::line_of, Content, SourceFile};
 
 type At = (String, usize);
 
@@ -24,7 +22,8 @@ pub struct Parsed {
     /// (path, line, lesson id, term id) of each `terms` entry.
     pub lesson_terms: Vec<(String, usize, String, String)>,
     /// (path, body line, term id).
-    pub term_bodies: Vec<(String, usize, String)>,
+    /// (path, body line, term id, words in the body).
+    pub term_bodies: Vec<(String, usize, String, usize)>,
     /// (path, lesson id, steps, checks, words).
     pub lesson_stats: Vec<(String, String, usize, usize, usize)>,
     /// Term ids linked from each lesson's body.
@@ -34,29 +33,65 @@ pub struct Parsed {
 impl Parsed {
     /// Records every `term:` / `lesson:` link in a Markdown text that starts at `first_line`.
     pub fn scan_links(&mut self, path: &str, first_line: usize, markdown: &str, owner: &str) {
-        for (event, range) in Parser::new(markdown).into_offset_iter() {
-            let Event::Start(Tag::Link { dest_url, .. }) = event else {
-                continue;
-            };
-            let line = first_line + line_of(markdown, range.start) - 1;
-            let (kind, target) = match dest_url.split_once(':') {
-                Some(("term", t)) => ("term", t),
-                Some(("lesson", l)) => ("lesson", l),
-                Some(("http" | "https", _)) => continue,
-                _ => {
-                    self.refs
-                        .push((path.to_string(), line, owner.to_string(), "link", dest_url.to_string()));
-                    continue;
+        // A plain scan for `](target)` outside fenced code, rather than a full Markdown parse:
+        // this runs over all content at start-up, and the renderer's links are exactly these.
+        let bytes = markdown.as_bytes();
+        let line_start = |pos: usize| memchr::memrchr(b'\n', &bytes[..pos]).map_or(0, |n| n + 1);
+        let mut fences: Vec<(usize, usize)> = Vec::new();
+        let mut open = None;
+        for pos in memchr::memmem::find_iter(bytes, b"```") {
+            if bytes[line_start(pos)..pos].iter().all(|b| *b == b' ') {
+                match open.take() {
+                    None => open = Some(pos),
+                    Some(start) => fences.push((start, pos)),
                 }
-            };
-            self.refs
-                .push((path.to_string(), line, owner.to_string(), kind, target.to_string()));
-            if let (Some(lesson), "term") = (owner.strip_prefix("lesson "), kind) {
-                self.lesson_links
-                    .entry(lesson.to_string())
-                    .or_default()
-                    .insert(target.to_string());
             }
+        }
+        let (mut line, mut counted_to) = (first_line, 0);
+        for pos in memchr::memmem::find_iter(bytes, b"](") {
+            if fences.iter().any(|(a, b)| (*a..*b).contains(&pos)) || open.is_some_and(|a| pos > a) {
+                continue;
+            }
+            line += memchr::memchr_iter(b'\n', &bytes[counted_to..pos]).count();
+            counted_to = pos;
+            let after = &markdown[pos + 2..];
+            let end = after
+                .find(|c: char| c == ')' || c.is_whitespace())
+                .unwrap_or(after.len());
+            self.record_link(path, line, owner, &after[..end]);
+        }
+    }
+
+    /// Appends what another run of files found (the later files).
+    pub fn merge(&mut self, other: Parsed) {
+        self.ids.extend(other.ids);
+        self.module_lines.extend(other.module_lines);
+        self.term_lines.extend(other.term_lines);
+        self.lesson_lines.extend(other.lesson_lines);
+        self.module_refs.extend(other.module_refs);
+        self.refs.extend(other.refs);
+        self.lesson_terms.extend(other.lesson_terms);
+        self.term_bodies.extend(other.term_bodies);
+        self.lesson_stats.extend(other.lesson_stats);
+        for (lesson, links) in other.lesson_links {
+            self.lesson_links.entry(lesson).or_default().extend(links);
+        }
+    }
+
+    fn record_link(&mut self, path: &str, line: usize, owner: &str, dest: &str) {
+        let (kind, target) = match dest.split_once(':') {
+            Some(("term", t)) => ("term", t),
+            Some(("lesson", l)) => ("lesson", l),
+            Some(("http" | "https" | "mailto", _)) => return,
+            _ => ("link", dest),
+        };
+        self.refs
+            .push((path.to_string(), line, owner.to_string(), kind, target.to_string()));
+        if let (Some(lesson), "term") = (owner.strip_prefix("lesson "), kind) {
+            self.lesson_links
+                .entry(lesson.to_string())
+                .or_default()
+                .insert(target.to_string());
         }
     }
 }
@@ -116,9 +151,9 @@ pub fn check(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
             problems.push(Problem::new(path, *line, msg));
         }
     }
-    for (path, line, term) in &parsed.term_bodies {
+    for (path, line, term, words) in &parsed.term_bodies {
+        let words = *words;
         if let Some(t) = content.term(term) {
-            let words = word_count(&t.body);
             if !(80..=250).contains(&words) {
                 problems.push(Problem::new(
                     path,

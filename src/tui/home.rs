@@ -60,6 +60,30 @@ impl Home {
         let ctx = app.ctx();
         let t = &app.theme;
         let content = &app.content;
+        // A notice (state file trouble) is shown whole here; the header can only show its start.
+        let area = match &app.notice {
+            Some(notice) => {
+                let line = format!("⚠ {notice}");
+                let wrapped = crate::content::markdown::render(
+                    &line.replace('*', "\\*"),
+                    area.width.saturating_sub(2),
+                    &t.markdown,
+                    None,
+                );
+                let rows = (wrapped.lines.len() as u16 + 1).min(area.height / 3);
+                let text = Paragraph::new(wrapped.lines).style(t.notice);
+                frame.render_widget(
+                    text,
+                    Rect { height: rows, ..area }.inner(ratatui::layout::Margin::new(1, 0)),
+                );
+                Rect {
+                    y: area.y + rows,
+                    height: area.height - rows,
+                    ..area
+                }
+            }
+            None => area,
+        };
         let width = usize::from(area.width.saturating_sub(2));
         let mut lines = vec![
             Line::from(vec![
