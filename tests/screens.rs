@@ -114,3 +114,19 @@ fn quiz_question_feedback_and_summary() {
         insta::assert_snapshot!(format!("quiz_summary_{w}x{h}"), draw(&mut app, w, h));
     }
 }
+
+#[test]
+fn ring_lab_and_a_lesson_with_its_lab() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = common::app();
+        update(&mut app, Msg::Resize(w, h));
+        press(&mut app, "b <enter> a / 42 <enter>");
+        insta::assert_snapshot!(format!("lab_ring_{w}x{h}"), draw(&mut app, w, h));
+        let mut app = common::app();
+        update(&mut app, Msg::Resize(w, h));
+        let li = app.content.lesson_idx("sharding/09-virtual-nodes").unwrap();
+        app.open_lesson(li);
+        press(&mut app, "v v v v v v v h");
+        insta::assert_snapshot!(format!("lesson_with_lab_{w}x{h}"), draw(&mut app, w, h));
+    }
+}
