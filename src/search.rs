@@ -62,6 +62,8 @@ const EXACT_ALIAS: i64 = 7_000;
 const FUZZY_NAME: i64 = 4_000;
 const FUZZY_ALIAS: i64 = 3_000;
 const TYPO: i64 = 2_500;
+/// How many of the best hits get their matched characters worked out.
+const HIGHLIGHTED: usize = 80;
 /// Fuzzy scores are capped below the gap between tiers so a tier is never overtaken.
 const FUZZY_CAP: i64 = 999;
 
@@ -167,9 +169,12 @@ impl SearchIndex {
         scored
             .into_iter()
             .take(limit)
-            .map(|(score, i, on_name)| {
+            .enumerate()
+            .map(|(rank, (score, i, on_name))| {
                 let e = &self.entries[i];
-                let name_matches = if on_name {
+                // Highlights are for the rows a screen can show; the rest of a long list skips
+                // the costlier index-finding pass.
+                let name_matches = if on_name && rank < HIGHLIGHTED {
                     self.matcher
                         .fuzzy_indices(&e.name, &query)
                         .map(|(_, idx)| idx)
@@ -207,7 +212,15 @@ impl SearchIndex {
         if let Some(d) = typo_distance(e, query) {
             return Some((TYPO - 300 * d as i64, false));
         }
-        if query.chars().count() >= 3 {
+        // In a summary, a long query is read as words: each word of it must appear whole before
+        // the fuzzy scorer runs (fuzzy-matching 18 letters against every summary is slow and
+        // finds noise).
+        let words_present = || {
+            query
+                .split_whitespace()
+                .all(|w| w.len() < 3 || e.summary_lower.contains(w))
+        };
+        if query.chars().count() >= 3 && (query.len() <= 8 || words_present()) {
             if let Some(s) = self.fuzzy(&e.summary_lower, query) {
                 // Scattered letters across a long summary are noise; ask for a decent match.
                 if s >= 12 * query.chars().count() as i64 {
@@ -274,6 +287,8 @@ fn typo_distance(e: &Entry, query: &str) -> Option<usize> {
         .chain(std::iter::once(prefix.as_str()))
         .chain(words)
         .chain(e.aliases_lower.iter().map(String::as_str))
+        // Lengths further apart than the allowance cannot be within it: skip the O(n·m) work.
+        .filter(|candidate| candidate.chars().count().abs_diff(len) <= allowed)
         .map(|candidate| strsim::damerau_levenshtein(query, candidate))
         .min()
         .filter(|&d| d <= allowed)
