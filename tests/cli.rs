@@ -138,6 +138,10 @@ fn check_names_file_and_line_of_every_problem_and_exits_1() {
         "content/quizzes/alpha.toml:20: question alpha-mixed: `choices` does not belong to kind = \"truefalse\"",
         "content/quizzes/alpha.toml:27: question alpha-mixed: unknown term \"nope\"",
         "content/quizzes/alpha.toml:28: question alpha-mixed: unknown lesson \"alpha/99-missing\"",
+        "lessons/alpha/03-lab.md:7: goal check: lab ring has no metric \"speed\"",
+        "lessons/alpha/03-lab.md:14: goal step 9 does not exist",
+        "lessons/alpha/03-lab.md:21: goal scenario: vnodes must be 1 to 1000",
+        "lessons/alpha/04-nolab.md:5: unknown lab \"warp-drive\"",
     ];
     for e in expect {
         assert!(text.contains(e), "missing {e:?} in:\n{text}");
