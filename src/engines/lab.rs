@@ -11,9 +11,31 @@ pub trait Engine: Sized {
     /// Parses and applies one action written as text (`add n5`, `vnodes 1`, …). On error the
     /// engine is unchanged.
     fn apply_text(&mut self, action: &str) -> Result<(), String>;
-    /// Advances the engine's logical clock; engines that do not evolve in time ignore it.
+    /// Whether the engine evolves in time. A timed engine is advanced by `tick` actions, which
+    /// the lab's clock writes into the same log as the learner's actions.
+    const TIMED: bool = false;
+    /// Advances the engine's logical clock by `ms` milliseconds (timed engines only).
     fn tick(&mut self, _ms: u64) {}
+    /// The engine's logical time, in milliseconds.
+    fn now_ms(&self) -> u64 {
+        0
+    }
     fn metrics_json(&self) -> serde_json::Value;
+}
+
+/// Applies one logged action: `tick N` advances a timed engine, anything else is the engine's.
+fn apply_logged<E: Engine>(engine: &mut E, action: &str) -> Result<(), String> {
+    match action.strip_prefix("tick ") {
+        Some(ms) if E::TIMED => {
+            engine.tick(
+                ms.trim()
+                    .parse()
+                    .map_err(|_| format!("tick {ms:?}: not a number of milliseconds"))?,
+            );
+            Ok(())
+        }
+        _ => engine.apply_text(action),
+    }
 }
 
 /// An engine as the app drives it: by id, with undo, reset and scenarios.
@@ -28,6 +50,13 @@ pub trait Lab {
     /// The config and the actions so far, as TOML a scenario file (or a lesson step) can hold.
     fn scenario(&self) -> String;
     fn as_any(&self) -> &dyn std::any::Any;
+    /// Whether the lab evolves in time (and so shows its clock).
+    fn timed(&self) -> bool;
+    /// Logical time in milliseconds.
+    fn now_ms(&self) -> u64;
+    /// The time scrubber: moves the cut between the actions in effect and the ones undone by
+    /// scrubbing, by `delta` actions, and replays. Returns (position, length of the history).
+    fn scrub(&mut self, delta: isize) -> (usize, usize);
 }
 
 /// An engine, the config it started from, and the actions applied since.
@@ -35,6 +64,8 @@ pub struct Session<E: Engine> {
     id: &'static str,
     config: E::Config,
     log: Vec<String>,
+    /// Actions scrubbed back over, in order, ready to scrub forward again.
+    future: Vec<String>,
     pub engine: E,
 }
 
@@ -45,6 +76,7 @@ impl<E: Engine> Session<E> {
             id,
             config,
             log: Vec::new(),
+            future: Vec::new(),
             engine,
         })
     }
@@ -53,7 +85,7 @@ impl<E: Engine> Session<E> {
         // The config built once already, and the actions applied once: neither can fail now.
         if let Ok(mut engine) = E::build(&self.config) {
             for a in actions {
-                let _ = engine.apply_text(a);
+                let _ = apply_logged(&mut engine, a);
             }
             self.engine = engine;
         }
@@ -77,8 +109,10 @@ impl<E: Engine + 'static> Lab for Session<E> {
 
     fn apply(&mut self, action: &str) -> Result<(), String> {
         let action = action.trim();
-        self.engine.apply_text(action)?;
+        apply_logged(&mut self.engine, action)?;
         self.log.push(action.to_string());
+        // A new action starts a new history from here.
+        self.future.clear();
         Ok(())
     }
 
@@ -93,6 +127,7 @@ impl<E: Engine + 'static> Lab for Session<E> {
 
     fn reset(&mut self) {
         self.log.clear();
+        self.future.clear();
         self.replay(&[]);
     }
 
@@ -115,6 +150,26 @@ impl<E: Engine + 'static> Lab for Session<E> {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+
+    fn timed(&self) -> bool {
+        E::TIMED
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.engine.now_ms()
+    }
+
+    fn scrub(&mut self, delta: isize) -> (usize, usize) {
+        let total = self.log.len() + self.future.len();
+        let target = self.log.len().saturating_add_signed(delta).min(total);
+        let mut history = std::mem::take(&mut self.log);
+        history.append(&mut self.future);
+        self.future = history.split_off(target);
+        self.log = history;
+        let log = self.log.clone();
+        self.replay(&log);
+        (self.log.len(), total)
     }
 }
 

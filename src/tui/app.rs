@@ -57,6 +57,8 @@ pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),
     Resize(u16, u16),
+    /// Real time passed while a timed lab runs (sent only then).
+    Tick,
 }
 
 /// What a screen asks the app to do after handling a key.
@@ -124,6 +126,15 @@ impl App {
             size: (120, 40),
             quit: false,
             clock: Utc::now,
+        }
+    }
+
+    /// Whether a timed lab on screen is running, so the loop must send ticks.
+    pub fn wants_ticks(&self) -> bool {
+        match self.stack.last() {
+            Some(Screen::Lab(s)) => s.pane.running(),
+            Some(Screen::Lesson(s)) => s.pane.as_ref().is_some_and(super::lab::LabPane::running),
+            _ => false,
         }
     }
 
@@ -254,6 +265,13 @@ impl App {
 pub fn update(app: &mut App, msg: Msg) {
     match msg {
         Msg::Resize(w, h) => app.size = (w, h),
+        Msg::Tick => match app.stack.last_mut() {
+            Some(Screen::Lab(s)) => {
+                s.pane.tick();
+            }
+            Some(Screen::Lesson(s)) => s.tick(&app.content),
+            _ => {}
+        },
         Msg::Mouse(mouse) => on_mouse(app, mouse),
         Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(app, key),
         Msg::Key(_) => {}

@@ -23,7 +23,37 @@ pub struct LabPane {
     pub message: Option<String>,
     /// Where the lab was last drawn, for mouse clicks.
     area: Cell<Rect>,
+    /// Playback of a timed lab: running or paused, and how fast.
+    pub clock: Clock,
 }
+
+/// A timed lab's playback. Each tick message while running adds `tick TICK_MS × speed` to the
+/// log, so pausing, single-stepping, speed and scrubbing all work on the same replayable log
+/// (RaftScope's controls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub running: bool,
+    pub speed: u64,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            running: false,
+            speed: 1,
+        }
+    }
+}
+
+/// Logical milliseconds per tick at speed ×1; the app sends ticks every TICK_MS of real time.
+pub const TICK_MS: u64 = 100;
+
+const CLOCK_HINTS: &[KeyHint] = &[
+    super::keys::hint("Space", "run / pause"),
+    super::keys::hint(".", "step"),
+    super::keys::hint("[ ]", "slower / faster"),
+    super::keys::hint("< >", "scrub back / forward"),
+];
 
 const TRACE_HINTS: &[KeyHint] = &[
     super::keys::hint("type", "a key, e.g. user:42"),
@@ -36,27 +66,77 @@ impl LabPane {
     pub fn new(id: &str, scenario: Option<&str>) -> Result<LabPane, String> {
         let info = find(id).ok_or_else(|| format!("no lab {id:?}"))?;
         let lab = (info.build)(scenario)?;
-        Ok(LabPane {
+        Ok(LabPane::from_lab(lab))
+    }
+
+    /// A pane around a lab already built.
+    pub fn from_lab(lab: Box<dyn Lab>) -> LabPane {
+        LabPane {
             lab,
             selected: 0,
             input: None,
             message: None,
             area: Cell::new(Rect::default()),
-        })
+            clock: Clock::default(),
+        }
+    }
+
+    /// Whether the pane wants tick messages (a timed lab that is running).
+    pub fn running(&self) -> bool {
+        self.lab.timed() && self.clock.running
+    }
+
+    /// One tick of real time: advances a running timed lab.
+    pub fn tick(&mut self) -> bool {
+        if !self.running() {
+            return false;
+        }
+        self.apply(&format!("tick {}", TICK_MS * self.clock.speed))
+    }
+
+    /// Keys of a timed lab's clock; returns (handled, changed).
+    fn clock_key(&mut self, key: KeyEvent) -> (bool, bool) {
+        match key.code {
+            KeyCode::Char(' ') => {
+                self.clock.running = !self.clock.running;
+                (true, false)
+            }
+            KeyCode::Char('.') => {
+                self.clock.running = false;
+                (true, self.apply(&format!("tick {TICK_MS}")))
+            }
+            KeyCode::Char('[') => {
+                self.clock.speed = (self.clock.speed / 2).max(1);
+                (true, false)
+            }
+            KeyCode::Char(']') => {
+                self.clock.speed = (self.clock.speed * 2).min(16);
+                (true, false)
+            }
+            KeyCode::Char('<') | KeyCode::Char('>') => {
+                self.clock.running = false;
+                let (at, total) = self.lab.scrub(if key.code == KeyCode::Char('<') { -1 } else { 1 });
+                self.message = Some(format!("history {at} of {total}"));
+                (true, true)
+            }
+            _ => (false, false),
+        }
     }
 
     pub fn title(&self) -> &'static str {
         find(self.lab.id()).map_or("Lab", |i| i.title)
     }
 
-    pub fn hints(&self) -> &'static [KeyHint] {
+    pub fn hints(&self) -> Vec<KeyHint> {
         if self.input.is_some() {
-            return TRACE_HINTS;
+            return TRACE_HINTS.to_vec();
         }
-        match self.lab.id() {
+        let own: &[KeyHint] = match self.lab.id() {
             "ring" => ring_lab::HINTS,
             _ => &[],
-        }
+        };
+        let clock: &[KeyHint] = if self.lab.timed() { CLOCK_HINTS } else { &[] };
+        clock.iter().chain(own).copied().collect()
     }
 
     /// Whether a text field has the focus (it then takes every printable key).
@@ -88,6 +168,12 @@ impl LabPane {
         }
         if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
             return (false, false);
+        }
+        if self.lab.timed() {
+            let (handled, changed) = self.clock_key(key);
+            if handled {
+                return (true, changed);
+            }
         }
         match key.code {
             KeyCode::Char('u') => {
@@ -205,6 +291,15 @@ impl LabPane {
                 Span::styled(format!("{input}▏"), theme.text),
             ]),
             (None, Some(m)) => Line::styled(m.clone(), theme.dim),
+            (None, None) if self.lab.timed() => Line::styled(
+                format!(
+                    "t = {:.1} s {} ×{} · Space runs/pauses · . steps · < > scrub",
+                    self.lab.now_ms() as f64 / 1000.0,
+                    if self.clock.running { "▶" } else { "❚❚" },
+                    self.clock.speed
+                ),
+                theme.dim,
+            ),
             (None, None) => Line::styled(
                 format!("{} actions · u undoes · r resets", self.lab.log().len()),
                 theme.dim,

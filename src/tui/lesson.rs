@@ -189,8 +189,8 @@ impl LessonView {
             return CHECK_HINTS.to_vec();
         }
         match &self.pane {
-            Some(pane) if pane.typing() => pane.hints().to_vec(),
-            Some(pane) => LAB_STEP_HINTS.iter().chain(pane.hints()).copied().collect(),
+            Some(pane) if pane.typing() => pane.hints(),
+            Some(pane) => LAB_STEP_HINTS.iter().copied().chain(pane.hints()).collect(),
             None => READ_HINTS.to_vec(),
         }
     }
@@ -255,6 +255,14 @@ impl LessonView {
         let max = doc.lines.len().saturating_sub(usize::from(area.height));
         self.scroll = self.scroll.min(max).saturating_add_signed(delta).min(max);
         Cmd::None
+    }
+
+    /// A tick of a running timed lab; goals are checked after it, as after any action.
+    pub fn tick(&mut self, content: &crate::content::Content) {
+        let lesson = &content.lessons[self.lesson];
+        if self.pane.as_mut().is_some_and(LabPane::tick) {
+            self.check_goals(lesson);
+        }
     }
 
     pub fn on_mouse(&mut self, mouse: MouseEvent) {

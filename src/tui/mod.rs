@@ -61,7 +61,12 @@ pub fn run(mut app: App) -> io::Result<()> {
     loop {
         terminal.draw(|frame| view::view(&app, frame))?;
         // Block until something happens (no redraw without a reason), then take every event
-        // already queued before drawing again.
+        // already queued before drawing again. Only a running timed lab wakes the loop on its
+        // own, once per tick.
+        if app.wants_ticks() && !event::poll(Duration::from_millis(lab::TICK_MS))? {
+            update(&mut app, Msg::Tick);
+            continue;
+        }
         let mut event = event::read()?;
         loop {
             if let Some(msg) = to_msg(event) {

@@ -59,7 +59,12 @@ pub fn hints(app: &App) -> Vec<KeyHint> {
         Screen::Lesson(s) => s.hints(app),
         Screen::Quiz(s) => s.hints(&app.content).to_vec(),
         Screen::Labs(_) => super::labs::HINTS.to_vec(),
-        Screen::Lab(s) => s.pane.hints().iter().chain(super::labs::LAB_HINTS).copied().collect(),
+        Screen::Lab(s) => s
+            .pane
+            .hints()
+            .into_iter()
+            .chain(super::labs::LAB_HINTS.iter().copied())
+            .collect(),
     }
 }
 
