@@ -92,12 +92,8 @@ impl SearchIndex {
             ));
         }
         for (i, l) in content.lessons.iter().enumerate() {
-            entries.push(entry(
-                Target::Lesson(i),
-                &l.title,
-                std::slice::from_ref(&l.id),
-                &l.summary,
-            ));
+            // A lesson is found by its title and summary; its id would only repeat the title.
+            entries.push(entry(Target::Lesson(i), &l.title, &[], &l.summary));
         }
         for (i, lab) in crate::engines::lab::registry().iter().enumerate() {
             entries.push(entry(
@@ -278,20 +274,45 @@ fn typo_distance(e: &Entry, query: &str) -> Option<usize> {
         return None;
     }
     let allowed = if len <= 5 { 1 } else { 2 };
-    let prefix: String = e.name_lower.chars().take(len).collect();
+    let prefix = match e.name_lower.char_indices().nth(len) {
+        Some((at, _)) => &e.name_lower[..at],
+        None => e.name_lower.as_str(),
+    };
+    let query_bag = letter_bag(query);
     let words = e
         .name_lower
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() >= 3);
     std::iter::once(e.name_lower.as_str())
-        .chain(std::iter::once(prefix.as_str()))
+        .chain(std::iter::once(prefix))
         .chain(words)
         .chain(e.aliases_lower.iter().map(String::as_str))
-        // Lengths further apart than the allowance cannot be within it: skip the O(n·m) work.
+        // Cheap lower bounds first, so the O(n·m) edit distance runs only where it can pass:
+        // lengths further apart than the allowance, or letter counts too different (each edit
+        // changes the counts by at most 2), cannot be within it.
         .filter(|candidate| candidate.chars().count().abs_diff(len) <= allowed)
+        .filter(|candidate| bag_distance(&query_bag, &letter_bag(candidate)) <= 2 * allowed)
         .map(|candidate| strsim::damerau_levenshtein(query, candidate))
         .min()
         .filter(|&d| d <= allowed)
+}
+
+/// How many times each ASCII letter and digit occurs.
+fn letter_bag(text: &str) -> [u8; 36] {
+    let mut bag = [0u8; 36];
+    for b in text.bytes() {
+        let slot = match b {
+            b'a'..=b'z' => b - b'a',
+            b'0'..=b'9' => 26 + b - b'0',
+            _ => continue,
+        };
+        bag[usize::from(slot)] = bag[usize::from(slot)].saturating_add(1);
+    }
+    bag
+}
+
+fn bag_distance(a: &[u8; 36], b: &[u8; 36]) -> usize {
+    a.iter().zip(b).map(|(x, y)| usize::from(x.abs_diff(*y))).sum()
 }
 
 #[cfg(test)]
