@@ -1,7 +1,7 @@
 //! Cross-file checks: every id unique and well formed, every link resolves, every term taught,
 //! sizes within the limits CONTENT.md states.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::{problem::Problem, text::line_of, Content, SourceFile};
 
@@ -105,7 +105,7 @@ pub fn toml_problem(file: &SourceFile, line_offset: usize, err: &toml::de::Error
 }
 
 pub fn check(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
-    let mut seen: HashMap<(&str, &str), (&str, usize)> = HashMap::new();
+    let mut seen: HashMap<(&str, &str), (&str, usize)> = HashMap::default();
     for (path, line, kind, id) in &parsed.ids {
         let bare = if *kind == "lesson" {
             id.split_once('/').map_or(id.as_str(), |(_, s)| s)
