@@ -13,7 +13,7 @@ use ratatui::Frame;
 use super::app::{App, Cmd, Ctx};
 use super::keys::{hint, more, KeyHint};
 use super::lab::LabPane;
-use super::view::{draw_scrolled, panel, progress_bar, scroll_for, scroll_to_show, text_column, MAX_TEXT_WIDTH};
+use super::view::{draw_scrolled, panel, progress_bar, reading_key, text_column, MAX_TEXT_WIDTH};
 use crate::content::markdown::{render, Rendered};
 use crate::content::Lesson;
 use crate::engines::goal::Check;
@@ -305,21 +305,10 @@ impl LessonView {
         }
         let (doc, area) = self.rendered(ctx);
         let height = usize::from(area.height);
-        let scroll_key = !matches!(key.code, KeyCode::Char('k' | 'j' | ' ')) || !with_lab;
-        if scroll_key {
-            if let Some(scroll) = scroll_for(key.code, self.scroll, doc.lines.len(), height) {
-                self.scroll = scroll;
-                return Cmd::None;
-            }
+        if reading_key(key.code, &mut self.scroll, &mut self.link, &doc, height, !with_lab) {
+            return Cmd::None;
         }
-        let links = doc.links.len();
         match key.code {
-            KeyCode::Tab | KeyCode::BackTab if links > 0 => {
-                let next = super::view::cycle_link(self.link, links, key.code == KeyCode::Tab);
-                self.link = Some(next);
-                self.scroll = scroll_to_show(self.scroll, doc.links[next].line, height);
-                return Cmd::None;
-            }
             KeyCode::Enter => {
                 return match self.link.and_then(|l| doc.links.get(l)) {
                     Some(link) => Cmd::Follow(link.target.clone()),

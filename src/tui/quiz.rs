@@ -12,7 +12,7 @@ use ratatui::Frame;
 
 use super::app::{App, Cmd, Ctx};
 use super::keys::{hint, more, typed_char, KeyHint};
-use super::view::{draw_scrolled, list_window, panel, reading_area, scroll_for, scroll_to_show, text_column, truncate};
+use super::view::{draw_scrolled, list_window, panel, reading_area, reading_key, text_column, truncate};
 use crate::content::markdown::{render, Rendered};
 use crate::content::quiz::{fmt_num, Kind, Question};
 use crate::content::Content;
@@ -374,23 +374,16 @@ impl QuizView {
                 }
                 return Cmd::None;
             }
-            KeyCode::Tab | KeyCode::BackTab if !doc.links.is_empty() => {
-                let n = doc.links.len();
-                let next = super::view::cycle_link(self.link, n, key.code == KeyCode::Tab);
-                self.link = Some(next);
-                self.scroll = scroll_to_show(self.scroll, doc.links[next].line, height);
-            }
             KeyCode::Esc | KeyCode::Char('q') => {
                 self.phase = Phase::Summary(session);
                 return Cmd::None;
             }
-            code => match scroll_for(code, self.scroll, doc.lines.len(), height) {
-                Some(s) => self.scroll = s,
-                None => {
+            code => {
+                if !reading_key(code, &mut self.scroll, &mut self.link, &doc, height, true) {
                     self.phase = Phase::Feedback(session, a, g);
                     return Cmd::Unhandled;
                 }
-            },
+            }
         }
         self.phase = Phase::Feedback(session, a, g);
         Cmd::None

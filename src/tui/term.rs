@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::app::{App, Cmd, Ctx};
 use super::keys::{hint, more, KeyHint};
-use super::view::{draw_scrolled, panel, reading_area, scroll_for, scroll_to_show, text_column};
+use super::view::{draw_scrolled, panel, reading_area, reading_key, text_column};
 use crate::content::markdown::{render, Rendered};
 use crate::content::Content;
 
@@ -95,17 +95,10 @@ impl TermView {
     pub fn on_key(&mut self, key: KeyEvent, ctx: &Ctx) -> Cmd {
         let (doc, area) = self.rendered(ctx);
         let height = usize::from(area.height);
-        if let Some(scroll) = scroll_for(key.code, self.scroll, doc.lines.len(), height) {
-            self.scroll = scroll;
+        if reading_key(key.code, &mut self.scroll, &mut self.link, &doc, height, true) {
             return Cmd::None;
         }
-        let links = doc.links.len();
         match key.code {
-            KeyCode::Tab | KeyCode::BackTab if links > 0 => {
-                let next = super::view::cycle_link(self.link, links, key.code == KeyCode::Tab);
-                self.link = Some(next);
-                self.scroll = scroll_to_show(self.scroll, doc.links[next].line, height);
-            }
             KeyCode::Enter | KeyCode::Right => {
                 let Some(link) = self.link.and_then(|l| doc.links.get(l)) else {
                     return Cmd::None;

@@ -296,3 +296,33 @@ pub fn cycle_link(current: Option<usize>, count: usize, forward: bool) -> usize 
         (Some(l), false) => (l + count - 1) % count,
     }
 }
+
+/// Scrolling and Tab / Shift-Tab link selection, shared by the screens that show a rendered
+/// document in `height` rows. Returns whether the key was one of those; `scroll_keys: false`
+/// leaves j, k and Space to a lab beside the text.
+pub fn reading_key(
+    code: crossterm::event::KeyCode,
+    scroll: &mut usize,
+    link: &mut Option<usize>,
+    doc: &crate::content::markdown::Rendered,
+    height: usize,
+    scroll_keys: bool,
+) -> bool {
+    use crossterm::event::KeyCode;
+    match code {
+        KeyCode::Tab | KeyCode::BackTab if !doc.links.is_empty() => {
+            let next = cycle_link(*link, doc.links.len(), code == KeyCode::Tab);
+            *link = Some(next);
+            *scroll = scroll_to_show(*scroll, doc.links[next].line, height);
+            true
+        }
+        KeyCode::Char('j' | 'k' | ' ') if !scroll_keys => false,
+        _ => match scroll_for(code, *scroll, doc.lines.len(), height) {
+            Some(s) => {
+                *scroll = s;
+                true
+            }
+            None => false,
+        },
+    }
+}
