@@ -21,6 +21,9 @@ pub trait Engine: Sized {
         0
     }
     fn metrics_json(&self) -> serde_json::Value;
+    /// Frees the engine's bulk data just before a replay builds its replacement, so undo on a
+    /// large engine never holds two copies. The engine is not used again afterwards.
+    fn release(&mut self) {}
 }
 
 /// Applies one logged action: `tick N` advances a timed engine, anything else is the engine's.
@@ -83,6 +86,7 @@ impl<E: Engine> Session<E> {
 
     fn replay(&mut self, actions: &[String]) {
         // The config built once already, and the actions applied once: neither can fail now.
+        self.engine.release();
         if let Ok(mut engine) = E::build(&self.config) {
             for a in actions {
                 let _ = apply_logged(&mut engine, a);

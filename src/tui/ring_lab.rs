@@ -287,7 +287,7 @@ fn draw_directory(frame: &mut Frame, area: Rect, ring: &Ring, theme: &Theme) {
     for i in 0..rows.min(ring.keys.len()) {
         let node = usize::from(ring.owners[i]);
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<14} ", key_name(ring.keys.ids[i])), theme.text),
+            Span::styled(format!("{:<14} ", key_name(ring.keys.id(i))), theme.text),
             Span::styled(format!("→ {}", ring.config.nodes[node].name), node_color(node, theme)),
         ]));
     }

@@ -24,6 +24,12 @@ impl Engine for Ring {
         v["traced"] = m.traces.len().into();
         v
     }
+
+    fn release(&mut self) {
+        self.keys = Default::default();
+        self.owners = Vec::new();
+        self.directory = Vec::new();
+    }
 }
 
 fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {

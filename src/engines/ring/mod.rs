@@ -237,12 +237,12 @@ pub struct Ring {
     pub config: RingConfig,
     pub keys: Keyspace,
     pub placement: Placement,
-    /// Owner (node index) of every key.
-    pub owners: Vec<u16>,
+    /// Owner (node index) of every key; one byte, as a ring has at most 200 nodes.
+    pub owners: Vec<u8>,
     /// Range sharding: (first id, node name), sorted.
     pub ranges: Vec<(u64, String)>,
-    /// Directory sharding: node name index per key.
-    pub directory: Vec<u16>,
+    /// Directory sharding: node index per key.
+    pub directory: Vec<u8>,
     pub movement: Movement,
     /// Metrics of the current state, computed once per change so drawing a frame stays cheap.
     summary: Option<RingMetrics>,
@@ -266,7 +266,7 @@ impl Ring {
         };
         ring.ranges = ring.initial_ranges();
         ring.directory = (0..ring.keys.len())
-            .map(|i| (ring.keys.hashes[i] % ring.config.nodes.len() as u64) as u16)
+            .map(|i| (ring.keys.hashes[i] % ring.config.nodes.len() as u64) as u8)
             .collect();
         ring.place();
         ring.summary = Some(ring.compute_metrics());
@@ -313,6 +313,9 @@ impl Ring {
     fn build_placement(&mut self) -> Placement {
         if self.config.strategy == Strategy::Ketama {
             self.keys.ensure_ketama();
+        } else {
+            // 4 MB at a million keys; worth recomputing on the way back to ketama.
+            self.keys.ketama = None;
         }
         let views = self.views();
         let n = views.len();
@@ -330,19 +333,22 @@ impl Ring {
                     .collect(),
             },
             Strategy::Geo => Placement::geo(&views, REGIONS.len()),
-            Strategy::Directory => Placement::Directory {
-                table: self.directory.clone(),
-            },
+            Strategy::Directory => Placement::Directory,
         }
+    }
+
+    /// Bytes the per-key tables hold on the heap (the rest of the engine is per node).
+    pub fn heap_bytes(&self) -> usize {
+        self.keys.heap_bytes() + self.owners.capacity() + self.directory.capacity() + self.placement.heap_bytes()
     }
 
     pub fn key_ref(&self, i: usize) -> KeyRef {
         KeyRef {
             hash: self.keys.hashes[i],
             ketama: self.keys.ketama.as_ref().map_or(0, |k| k[i]),
-            id: self.keys.ids[i],
-            region: self.keys.regions[i],
-            index: i,
+            id: self.keys.id(i),
+            region: self.keys.region(i),
+            listed: self.directory.get(i).map_or(0, |&d| u16::from(d)),
         }
     }
 
@@ -350,7 +356,7 @@ impl Ring {
     fn place(&mut self) {
         self.placement = self.build_placement();
         self.owners = (0..self.keys.len())
-            .map(|i| self.placement.owner(&self.key_ref(i)))
+            .map(|i| self.placement.owner(&self.key_ref(i)) as u8)
             .collect();
     }
 
@@ -433,10 +439,9 @@ impl Ring {
                     let id = parse_id(key).ok_or_else(|| format!("{key:?} is not a key like user:42"))?;
                     let k = self
                         .keys
-                        .ids
-                        .binary_search(&id)
-                        .map_err(|_| format!("no key {key} in the keyspace"))?;
-                    self.directory[k] = n as u16;
+                        .index_of(id)
+                        .ok_or_else(|| format!("no key {key} in the keyspace"))?;
+                    self.directory[k] = n as u8;
                 }
                 RingAction::Rebalance => match self.config.strategy {
                     Strategy::Directory => self.rebalance_directory(),
@@ -454,7 +459,12 @@ impl Ring {
                     }
                     c.validate()?;
                     let strategy_tables_change = c.keys != self.config.keys || c.ids != self.config.ids;
+                    if !strategy_tables_change && c.zipf == self.config.zipf && c.celebrity == self.config.celebrity {
+                        return Ok(true);
+                    }
                     self.config = c;
+                    // Freed before the new one is built, so a million keys never exist twice.
+                    self.keys = Keyspace::default();
                     self.keys = Keyspace::generate(
                         self.config.keys,
                         self.config.ids,
@@ -465,7 +475,7 @@ impl Ring {
                     if strategy_tables_change {
                         self.ranges = self.initial_ranges();
                         let n = self.config.nodes.len() as u64;
-                        self.directory = self.keys.hashes.iter().map(|h| (h % n) as u16).collect();
+                        self.directory = self.keys.hashes.iter().map(|h| (h % n) as u8).collect();
                     }
                     return Ok(!strategy_tables_change);
                 }
@@ -537,7 +547,7 @@ impl Ring {
             if old == removed {
                 let target = (0..n).min_by_key(|&k| load[k]).unwrap_or(0);
                 load[target] += 1;
-                *d = target as u16;
+                *d = target as u8;
             } else if old > removed {
                 *d -= 1;
             }
@@ -555,7 +565,7 @@ impl Ring {
     /// Keys in each range.
     pub fn range_key_counts(&self) -> Vec<usize> {
         let mut counts = vec![0usize; self.ranges.len()];
-        for &id in &self.keys.ids {
+        for id in self.keys.ids() {
             let i = self.ranges.partition_point(|(s, _)| *s <= id).saturating_sub(1);
             counts[i] += 1;
         }
@@ -565,13 +575,7 @@ impl Ring {
     fn split_range(&mut self, r: usize, new_owner: Option<String>) -> Result<(), String> {
         let (start, owner) = self.ranges.get(r).cloned().ok_or_else(|| format!("no range {r}"))?;
         let end = self.ranges.get(r + 1).map_or(u64::MAX, |x| x.0);
-        let inside: Vec<u64> = self
-            .keys
-            .ids
-            .iter()
-            .copied()
-            .filter(|id| *id >= start && *id < end)
-            .collect();
+        let inside: Vec<u64> = self.keys.ids().filter(|id| *id >= start && *id < end).collect();
         let cut = if inside.len() >= 2 {
             inside[inside.len() / 2]
         } else {
@@ -627,7 +631,7 @@ impl Ring {
             if (load[from] > hi || (load[from] > lo && min < lo)) && min + 1 < load[from] {
                 load[from] -= 1;
                 load[to] += 1;
-                self.directory[k] = to as u16;
+                self.directory[k] = to as u8;
             }
         }
     }
@@ -638,30 +642,19 @@ impl Ring {
         let hash = hash::h64(key.as_bytes());
         let ketama = hash::ketama_key(key);
         let id = parse_id(key).unwrap_or(hash % ID_SPACE);
-        let index = self.keys.ids.binary_search(&id).ok();
-        let region = index.map_or((hash % REGIONS.len() as u64) as u8, |i| self.keys.regions[i]);
+        let index = self.keys.index_of(id);
+        let region = keyspace::region_of(hash);
+        let nodes = self.config.nodes.len();
         let kr = KeyRef {
             hash,
             ketama,
             id,
             region,
-            index: index.unwrap_or(0),
-        };
-        let nodes = self.config.nodes.len();
-        let (owner, preference) = match (&self.placement, index) {
             // A key the directory has never seen would be assigned like the others were.
-            (Placement::Directory { .. }, None) => {
-                let owner = (hash % nodes as u64) as u16;
-                let pref = (0..self.config.replicas.min(nodes))
-                    .map(|k| ((usize::from(owner) + k) % nodes) as u16)
-                    .collect();
-                (owner, pref)
-            }
-            _ => (
-                self.placement.owner(&kr),
-                self.placement.preference(&kr, self.config.replicas, nodes),
-            ),
+            listed: index.map_or((hash % nodes as u64) as u16, |i| u16::from(self.directory[i])),
         };
+        let owner = self.placement.owner(&kr);
+        let preference = self.placement.preference(&kr, self.config.replicas, nodes);
         let shown_hash = if self.config.strategy == Strategy::Ketama {
             u64::from(ketama)
         } else {
@@ -689,7 +682,7 @@ impl Ring {
         let mut load = vec![0f64; n];
         for (k, &o) in self.owners.iter().enumerate() {
             keys[usize::from(o)] += 1;
-            load[usize::from(o)] += self.keys.traffic[k];
+            load[usize::from(o)] += f64::from(self.keys.traffic[k]);
         }
         let mean = 1.0 / n as f64;
         let max = load.iter().copied().fold(0.0, f64::max);
@@ -697,7 +690,7 @@ impl Ring {
         // A range scan over 100 consecutive ids from the middle of the keyspace.
         let start = self.keys.len() / 2;
         let end = (start + 100).min(self.keys.len());
-        let mut touched: Vec<u16> = self.owners[start..end].to_vec();
+        let mut touched: Vec<u8> = self.owners[start..end].to_vec();
         touched.sort_unstable();
         touched.dedup();
         RingMetrics {
@@ -731,15 +724,15 @@ impl Ring {
             fanout: FanOut {
                 query: format!(
                     "{}..={}",
-                    key_name(self.keys.ids[start]),
-                    key_name(self.keys.ids[end - 1])
+                    key_name(self.keys.id(start)),
+                    key_name(self.keys.id(end - 1))
                 ),
                 nodes: touched.len(),
             },
             celebrity: self.keys.celebrity.map(|c| Celebrity {
-                key: key_name(self.keys.ids[c]),
+                key: key_name(self.keys.id(c)),
                 owner: self.config.nodes[usize::from(self.owners[c])].name.clone(),
-                share: self.keys.traffic[c],
+                share: f64::from(self.keys.traffic[c]),
             }),
         }
     }
@@ -760,14 +753,14 @@ pub fn parse_id(key: &str) -> Option<u64> {
 }
 
 /// Fraction of keys whose owner (by node name) changed.
-fn moved_fraction(before_names: &[String], before: &[u16], nodes: &[NodeSpec], after: &[u16]) -> f64 {
+fn moved_fraction(before_names: &[String], before: &[u8], nodes: &[NodeSpec], after: &[u8]) -> f64 {
     if before.len() != after.len() || before.is_empty() {
         return 0.0;
     }
     // Old node index → new node index, so comparing owners is an array lookup per key.
-    let map: Vec<Option<u16>> = before_names
+    let map: Vec<Option<u8>> = before_names
         .iter()
-        .map(|name| nodes.iter().position(|n| &n.name == name).map(|i| i as u16))
+        .map(|name| nodes.iter().position(|n| &n.name == name).map(|i| i as u8))
         .collect();
     let moved = before
         .iter()

@@ -75,8 +75,8 @@ pub struct KeyRef {
     pub ketama: u32,
     pub id: u64,
     pub region: u8,
-    /// Index in the keyspace, for the directory table.
-    pub index: usize,
+    /// The node the directory lists for this key (directory sharding).
+    pub listed: u16,
 }
 
 #[derive(Debug, Clone)]
@@ -104,9 +104,8 @@ pub enum Placement {
         regions: Vec<Vec<(u64, f64, u16)>>,
         all: Vec<(u64, f64, u16)>,
     },
-    Directory {
-        table: Vec<u16>,
-    },
+    /// The table lives in the ring (one byte a key) and reaches lookups as `KeyRef::listed`.
+    Directory,
 }
 
 /// A node as placement sees it.
@@ -168,6 +167,20 @@ fn hrw_score(node_hash: u64, weight: f64, key_hash: u64) -> f64 {
 }
 
 impl Placement {
+    /// Bytes the lookup tables hold on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Placement::Modulo { .. } | Placement::Jump { .. } | Placement::Directory => 0,
+            Placement::Circle { points, .. } => points.capacity() * std::mem::size_of::<(u64, u16)>(),
+            Placement::Rendezvous { nodes } => nodes.capacity() * std::mem::size_of::<(u64, f64)>(),
+            Placement::Range { starts } => starts.capacity() * std::mem::size_of::<(u64, u16)>(),
+            Placement::Geo { regions, all } => {
+                (all.capacity() + regions.iter().map(Vec::capacity).sum::<usize>())
+                    * std::mem::size_of::<(u64, f64, u16)>()
+            }
+        }
+    }
+
     pub fn modulo(n: usize) -> Placement {
         Placement::Modulo { n: n as u64 }
     }
@@ -233,7 +246,7 @@ impl Placement {
                     .unwrap_or(all);
                 best(local.iter().copied(), key.hash)
             }
-            Placement::Directory { table } => table[key.index],
+            Placement::Directory => key.listed,
         }
     }
 
