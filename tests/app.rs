@@ -141,7 +141,7 @@ fn following_a_lesson_link_from_a_term_opens_the_lesson() {
 fn help_lists_the_keys_and_any_key_closes_it() {
     let mut app = common::app();
     press(&mut app, "?");
-    assert!(matches!(app.overlay, Overlay::Help));
+    assert!(matches!(app.overlay, Overlay::Help(_)));
     press(&mut app, "x");
     assert!(matches!(app.overlay, Overlay::None));
     assert!(!app.quit);

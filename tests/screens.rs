@@ -4,7 +4,7 @@ mod common;
 
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use sdlab::tui::app::{press, App};
+use sdlab::tui::app::{press, App, Overlay};
 use sdlab::tui::{update, view::view, Msg};
 
 fn draw(app: &mut App, width: u16, height: u16) -> String {
@@ -129,4 +129,19 @@ fn ring_lab_and_a_lesson_with_its_lab() {
         press(&mut app, "v v v v v v v h");
         insta::assert_snapshot!(format!("lesson_with_lab_{w}x{h}"), draw(&mut app, w, h));
     }
+}
+
+#[test]
+fn a_help_taller_than_the_screen_scrolls_to_the_lab_legend() {
+    let mut app = common::app();
+    press(&mut app, "b <enter> ?");
+    let first = draw(&mut app, 80, 24);
+    assert!(first.contains("more ┘"), "says more rows wait below:\n{first}");
+    assert!(!first.contains("What the lab shows"));
+    press(&mut app, "<pgdn>");
+    let scrolled = draw(&mut app, 80, 24);
+    assert!(scrolled.contains("What the lab shows"), "{scrolled}");
+    assert!(scrolled.contains("max/mean"));
+    press(&mut app, "x");
+    assert!(matches!(app.overlay, Overlay::None), "any other key closes it");
 }

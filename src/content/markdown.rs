@@ -88,6 +88,24 @@ struct Table {
     in_head: bool,
 }
 
+/// The columns the widest code-block line needs as rendered (with its indent), so a layout can
+/// give a diagram its full width rather than cut it: code keeps its alignment and never wraps.
+pub fn code_width(markdown: &str) -> usize {
+    let mut in_code = false;
+    let mut widest = 0;
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            Event::Text(text) if in_code => {
+                widest = text.lines().map(|l| l.width() + 2).fold(widest, usize::max);
+            }
+            _ => {}
+        }
+    }
+    widest
+}
+
 /// Renders `markdown` to lines at most `width` columns wide; `selected` highlights that link.
 pub fn render(markdown: &str, width: u16, styles: &MarkdownStyles, selected: Option<usize>) -> Rendered {
     let mut r = Renderer {
@@ -668,5 +686,12 @@ mod tests {
         assert!(spans
             .iter()
             .any(|s| s.content == "code" && s.style.add_modifier.contains(Modifier::DIM)));
+    }
+
+    #[test]
+    fn code_width_is_the_widest_diagram_line_with_its_indent() {
+        let md = "Some prose that is much longer than the diagram below, and wraps.\n\n```\nA --> B\n  ring: ..A..B..\n```\n";
+        assert_eq!(code_width(md), "  ring: ..A..B..".len() + 2);
+        assert_eq!(code_width("no code at all"), 0);
     }
 }

@@ -48,7 +48,8 @@ impl Screen {
 
 pub enum Overlay {
     None,
-    Help,
+    /// The key list, scrolled down by this many rows.
+    Help(u16),
     Finder(Finder),
 }
 
@@ -284,8 +285,16 @@ fn on_key(app: &mut App, key: KeyEvent) {
         return;
     }
     match &mut app.overlay {
-        Overlay::Help => {
-            app.overlay = Overlay::None;
+        Overlay::Help(scroll) => {
+            // Arrows scroll a help taller than the screen; any other key closes it.
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
+                KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+                KeyCode::PageDown => *scroll = scroll.saturating_add(10),
+                KeyCode::Home => *scroll = 0,
+                _ => app.overlay = Overlay::None,
+            }
             return;
         }
         Overlay::Finder(finder) => {
@@ -304,7 +313,7 @@ fn on_key(app: &mut App, key: KeyEvent) {
     }
     if keys::is_ctrl(&key, 'p') || key.code == KeyCode::F(1) {
         if key.code == KeyCode::F(1) {
-            app.overlay = Overlay::Help;
+            app.overlay = Overlay::Help(0);
         } else {
             app.overlay = Overlay::Finder(Finder::new(&app.finder_index));
         }
@@ -347,7 +356,7 @@ fn global_key(app: &mut App, key: KeyEvent) {
         return;
     }
     match key.code {
-        KeyCode::Char('?') => app.overlay = Overlay::Help,
+        KeyCode::Char('?') => app.overlay = Overlay::Help(0),
         KeyCode::Char(':') => app.overlay = Overlay::Finder(Finder::new(&app.finder_index)),
         KeyCode::Char('g') => app.open_glossary(),
         KeyCode::Char('l') => app.open_lessons(None),
@@ -373,6 +382,14 @@ fn on_mouse(app: &mut App, mouse: MouseEvent) {
         MouseEventKind::ScrollUp => KeyCode::Up,
         _ => return,
     };
+    if let Overlay::Help(scroll) = &mut app.overlay {
+        *scroll = if code == KeyCode::Down {
+            scroll.saturating_add(1)
+        } else {
+            scroll.saturating_sub(1)
+        };
+        return;
+    }
     if !matches!(app.overlay, Overlay::None) {
         return;
     }

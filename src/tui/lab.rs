@@ -139,6 +139,14 @@ impl LabPane {
         clock.iter().chain(own).copied().collect()
     }
 
+    /// What the lab's on-screen numbers and marks mean, for the help overlay.
+    pub fn legend(&self) -> &'static [(&'static str, &'static str)] {
+        match self.lab.id() {
+            "ring" => ring_lab::LEGEND,
+            _ => &[],
+        }
+    }
+
     /// Whether a text field has the focus (it then takes every printable key).
     pub fn typing(&self) -> bool {
         self.input.is_some()

@@ -6,18 +6,20 @@ use std::collections::HashSet;
 
 use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::app::{App, Cmd, Ctx};
 use super::keys::{hint, more, KeyHint};
 use super::lab::LabPane;
-use super::view::{draw_scrolled, panel, progress_bar, reading_key, text_column, MAX_TEXT_WIDTH};
-use crate::content::markdown::{render, Rendered};
+use super::view::{draw_scrolled, panel, progress_bar, reading_key, text_column, wrap_words, MAX_TEXT_WIDTH};
+use crate::content::markdown::{code_width, render, Rendered};
 use crate::content::Lesson;
 use crate::engines::goal::Check;
 use crate::engines::lab::find;
+use crate::theme::Theme;
 
 pub struct LessonView {
     pub lesson: usize,
@@ -100,11 +102,20 @@ struct Areas {
     lab: Option<Rect>,
 }
 
-fn areas(inner: Rect, goal_rows: u16, with_lab: bool) -> Areas {
+/// The lab beside the text needs this many columns to draw its ring and load bars.
+const LAB_MIN_WIDTH: u16 = 50;
+
+/// `code_w` is the width the step's widest diagram needs (see `markdown::code_width`); `goals`
+/// are the goal panel's lines, wrapped here to the text column.
+fn areas(inner: Rect, goals: &[(String, Style)], with_lab: bool, code_w: usize) -> Areas {
     let (text_col, lab) = if !with_lab {
         (text_column(inner), None)
-    } else if inner.width >= 120 {
-        let text_w = (inner.width * 45 / 100).clamp(50, MAX_TEXT_WIDTH + 2);
+    } else if inner.width >= 110 {
+        // Room for the widest diagram (plus the column's padding) while the lab keeps its own.
+        let wanted = u16::try_from(code_w + 2).unwrap_or(u16::MAX);
+        let text_w = (inner.width * 45 / 100)
+            .max(wanted.min(inner.width - LAB_MIN_WIDTH))
+            .clamp(50, MAX_TEXT_WIDTH + 2);
         let [t, l] = Layout::horizontal([Constraint::Length(text_w), Constraint::Min(40)]).areas(inner);
         (text_column(t), Some(l))
     } else {
@@ -114,7 +125,12 @@ fn areas(inner: Rect, goal_rows: u16, with_lab: bool) -> Areas {
     };
     let header = Rect { height: 1, ..text_col };
     let body_h = text_col.height.saturating_sub(STEP_HEADER_ROWS);
-    let goals_h = goal_rows.min(body_h / 2);
+    let goal_rows: usize = goals
+        .iter()
+        .map(|(text, _)| wrap_words(text, usize::from(text_col.width)).len())
+        .sum();
+    // Goals, and a hint asked for, matter more than the text (which scrolls); two rows of text stay.
+    let goals_h = (goal_rows as u16).min(body_h.saturating_sub(2));
     let text = Rect {
         y: text_col.y + STEP_HEADER_ROWS,
         height: body_h - goals_h,
@@ -205,20 +221,45 @@ impl LessonView {
             .collect()
     }
 
-    fn goal_rows(&self, lesson: &Lesson) -> u16 {
-        let goals = self.step_goals(lesson).len() as u16;
-        if goals == 0 || !self.shows_lab(lesson) {
-            0
-        } else {
-            goals + 1 + u16::from(self.help_level) * 2
+    /// The goal panel's lines (title, goals with their marks, hint and solution when asked
+    /// for), unwrapped; none when the step has no goals or the lab is not shown.
+    fn goal_lines(&self, lesson: &Lesson, t: &Theme) -> Vec<(String, Style)> {
+        let goals = self.step_goals(lesson);
+        if goals.is_empty() || !self.shows_lab(lesson) {
+            return Vec::new();
         }
+        let mut lines = vec![("Goals".to_string(), t.title)];
+        for (i, g) in &goals {
+            let (mark, style) = if self.met.contains(i) {
+                ("✓", t.done)
+            } else {
+                ("☐", t.text)
+            };
+            lines.push((format!("{mark} {}", g.text), style));
+        }
+        if let Some((_, g)) = goals.iter().find(|(i, _)| !self.met.contains(i)).or(goals.first()) {
+            if self.help_level >= 1 {
+                lines.push((format!("Hint: {}", g.hint), t.notice));
+            }
+            if self.help_level >= 2 {
+                let keys = super::keys::describe_keys(&g.solution);
+                lines.push((format!("Solution: press {keys}"), t.notice));
+            }
+        }
+        lines
     }
 
     fn layout(&self, ctx: &Ctx) -> Areas {
         let lesson = &ctx.content.lessons[self.lesson];
         let body = Rect::new(0, 1, ctx.size.0, ctx.size.1.saturating_sub(2));
         let inner = Block::default().borders(Borders::ALL).inner(body);
-        areas(inner, self.goal_rows(lesson), self.shows_lab(lesson))
+        let (_, md) = step_markdown(lesson, self.step, self.revealed);
+        areas(
+            inner,
+            &self.goal_lines(lesson, ctx.theme),
+            self.shows_lab(lesson),
+            code_width(&md),
+        )
     }
 
     fn rendered(&self, ctx: &Ctx) -> (Rendered, Rect) {
@@ -345,8 +386,9 @@ impl LessonView {
             Span::styled(format!("{} ", lesson.title), t.title),
         ]);
         let inner = panel(app, frame, area, title);
-        let a = areas(inner, self.goal_rows(lesson), self.shows_lab(lesson));
         let (step_title, md) = step_markdown(lesson, self.step, self.revealed);
+        let goal_lines = self.goal_lines(lesson, t);
+        let a = areas(inner, &goal_lines, self.shows_lab(lesson), code_width(&md));
         let header = Line::from(vec![
             Span::styled(format!("Step {} of {count} · ", self.step + 1), t.dim),
             Span::styled(step_title, t.title),
@@ -359,35 +401,27 @@ impl LessonView {
         let doc = render(&md, a.text.width, &t.markdown, self.link);
         draw_scrolled(frame, a.text, doc.lines, self.scroll);
         if a.goals.height > 0 {
-            let mut lines = vec![Line::styled("Goals", t.title)];
-            let goals = self.step_goals(lesson);
-            for (i, g) in &goals {
-                let (mark, style) = if self.met.contains(i) {
-                    ("✓ ", t.done)
-                } else {
-                    ("☐ ", t.text)
-                };
-                lines.push(Line::from(vec![
-                    Span::styled(mark, style),
-                    Span::styled(g.text.clone(), style),
-                ]));
-            }
-            if let Some((_, g)) = goals.iter().find(|(i, _)| !self.met.contains(i)).or(goals.first()) {
-                if self.help_level >= 1 {
-                    lines.push(Line::styled(format!("Hint: {}", g.hint), t.notice));
-                }
-                if self.help_level >= 2 {
-                    lines.push(Line::styled(
-                        format!("Solution: press {}", super::keys::describe_keys(&g.solution)),
-                        t.notice,
-                    ));
-                }
-            }
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), a.goals);
+            let width = usize::from(a.goals.width);
+            let lines: Vec<Line> = goal_lines
+                .iter()
+                .flat_map(|(text, style)| {
+                    wrap_words(text, width)
+                        .into_iter()
+                        .map(move |l| Line::styled(l, *style))
+                })
+                .collect();
+            frame.render_widget(Paragraph::new(lines), a.goals);
         }
         if let (Some(lab_area), Some(pane)) = (a.lab, &self.pane) {
+            // Beside the text the pane needs a left rule too; below it, a top rule alone keeps
+            // the panel from showing two vertical lines.
+            let beside = lab_area.y == a.header.y;
             let block = Block::default()
-                .borders(Borders::LEFT | Borders::TOP)
+                .borders(if beside {
+                    Borders::LEFT | Borders::TOP
+                } else {
+                    Borders::TOP
+                })
                 .border_style(t.border)
                 .title(Span::styled(format!(" {} ", pane.title()), t.title));
             let lab_inner = block.inner(lab_area);

@@ -10,10 +10,33 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::keys::{hint, more, KeyHint};
-use super::view::truncate;
+use super::view::{grouped, truncate};
 use crate::engines::lab::{Lab, Session};
 use crate::engines::ring::{key_name, movement_line, Placement, Ring, RingMetrics, Strategy, ID_SPACE};
 use crate::theme::Theme;
+use unicode_width::UnicodeWidthStr;
+
+/// What the numbers on the lab mean (shown under `?`).
+pub const LEGEND: &[(&str, &str)] = &[
+    (
+        "max/mean",
+        "busiest node's traffic over the mean; 1.00 is perfectly even",
+    ),
+    (
+        "sd",
+        "standard deviation of per-node traffic, as a fraction of the mean",
+    ),
+    (
+        "fan-out",
+        "nodes a scan of 100 consecutive ids (from the middle) must ask",
+    ),
+    ("│ in a bar", "the node's ideal share: its weight over the total weight"),
+    (
+        "moved",
+        "keys whose owner changed in the last action, against the ideal",
+    ),
+    ("modulo", "what hash mod N would have moved for the same node change"),
+];
 
 pub const HINTS: &[KeyHint] = &[
     hint("a/d", "add/remove node"),
@@ -193,8 +216,8 @@ fn draw_circle(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, them
         }
     }
     let title = match ring.config.strategy {
-        Strategy::Ring => format!("ring · {} points", m.points),
-        Strategy::Ketama => format!("ketama (libketama MD5) · {} points", m.points),
+        Strategy::Ring => format!("ring · {} points", grouped(m.points)),
+        Strategy::Ketama => format!("ketama (libketama MD5) · {} points", grouped(m.points)),
         s => format!("{} · keys by hash", s.name()),
     };
     let canvas = Canvas::default()
@@ -268,7 +291,7 @@ fn draw_ranges(frame: &mut Frame, area: Rect, ring: &Ring, theme: &Theme) {
             Span::styled(format!("{i:>2} "), theme.dim),
             Span::styled(format!("{start}…{end} "), theme.text),
             Span::styled(format!("→ {node} "), node_color(ni, theme)),
-            Span::styled(format!("{} keys", counts[i]), theme.dim),
+            Span::styled(format!("{} keys", grouped(counts[i])), theme.dim),
         ]));
     }
     frame.render_widget(Paragraph::new(lines), area);
@@ -306,17 +329,21 @@ fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selec
         .unwrap_or(2)
         .min(14);
     let bar_w = width.saturating_sub(name_w + 22).max(4);
-    let mut lines = vec![Line::from(vec![
-        Span::styled(format!("{} · {} keys", m.strategy, m.keys), theme.title),
-        Span::styled(
-            format!(
-                "  max/mean {:.2} · sd {:.2} · scan fan-out {}",
-                m.max_over_mean, m.stddev, m.fanout.nodes
-            ),
-            theme.dim,
-        ),
-    ])];
-    let rows = usize::from(area.height).saturating_sub(6).max(1);
+    let title = format!("{} · {} keys", m.strategy, grouped(m.keys));
+    let stats = format!(
+        "max/mean {:.2} · sd {:.2} · fan-out {}",
+        m.max_over_mean, m.stddev, m.fanout.nodes
+    );
+    // One header line when it fits, else the numbers go on a line of their own.
+    let mut lines = if title.width() + 2 + stats.width() <= width {
+        vec![Line::from(vec![
+            Span::styled(title, theme.title),
+            Span::styled(format!("  {stats}"), theme.dim),
+        ])]
+    } else {
+        vec![Line::styled(title, theme.title), Line::styled(stats, theme.dim)]
+    };
+    let rows = usize::from(area.height).saturating_sub(5 + lines.len()).max(1);
     let start = selected.saturating_sub(rows.saturating_sub(1));
     for (i, node) in m.nodes.iter().enumerate().skip(start).take(rows) {
         let ideal = f64::from(node.weight) / f64::from(total_weight);

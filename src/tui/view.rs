@@ -38,9 +38,13 @@ pub fn view(app: &App, frame: &mut Frame) {
     }
     match &app.overlay {
         Overlay::None => draw_footer(app, frame, footer, &hints(app)),
-        Overlay::Help => {
-            draw_footer(app, frame, footer, &[super::keys::hint("any key", "close help")]);
-            draw_help(app, frame, body);
+        Overlay::Help(scroll) => {
+            let keys = [
+                super::keys::hint("↑↓ PgUp PgDn", "scroll"),
+                super::keys::hint("any other key", "close help"),
+            ];
+            draw_footer(app, frame, footer, &keys);
+            draw_help(app, frame, body, *scroll);
         }
         Overlay::Finder(f) => {
             draw_footer(app, frame, footer, super::finder::HINTS);
@@ -114,47 +118,103 @@ fn draw_footer(app: &App, frame: &mut Frame, area: Rect, hints: &[KeyHint]) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_help(app: &App, frame: &mut Frame, area: Rect) {
+fn draw_help(app: &App, frame: &mut Frame, area: Rect, scroll: u16) {
+    const CLOSING: &str = "q / Esc goes back; q on the home screen quits. Esc never quits.";
     let t = &app.theme;
-    let own = hints(app);
-    let key_w = own.iter().chain(GLOBAL).map(|h| h.keys.width()).max().unwrap_or(8) + 2;
+    let mut own = hints(app);
+    let mut seen = Vec::new();
+    own.retain(|h| {
+        let fresh = !seen.contains(&(h.keys, h.action));
+        seen.push((h.keys, h.action));
+        fresh
+    });
+    let legend: Vec<(&str, &str)> = lab_legend(app).to_vec();
+    let pairs = || {
+        own.iter()
+            .chain(GLOBAL)
+            .map(|h| (h.keys, h.action))
+            .chain(legend.iter().copied())
+    };
+    let key_w = pairs().map(|(k, _)| k.width()).max().unwrap_or(8) + 2;
+    // As wide as the longest row (within the screen); longer actions wrap under themselves.
+    let natural = pairs()
+        .map(|(_, a)| 2 + key_w + a.width())
+        .max()
+        .unwrap_or(0)
+        .max(CLOSING.width());
+    let width = (natural as u16 + 2).clamp(40, area.width);
+    let text_w = usize::from(width - 2).saturating_sub(2 + key_w).max(10);
+    let rows = |lines: &mut Vec<Line>, keys: &str, action: &str| {
+        for (i, part) in wrap_words(action, text_w).into_iter().enumerate() {
+            let keys = if i == 0 { keys } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<key_w$}"), t.key),
+                Span::styled(part, t.text),
+            ]));
+        }
+    };
     let mut lines = vec![Line::styled(
         format!("Keys on this screen ({})", app.screen().name()),
         t.title,
     )];
-    let mut seen = Vec::new();
     for h in &own {
-        if seen.contains(&(h.keys, h.action)) {
-            continue;
+        rows(&mut lines, h.keys, h.action);
+    }
+    if !legend.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled("What the lab shows", t.title));
+        for (what, meaning) in &legend {
+            rows(&mut lines, what, meaning);
         }
-        seen.push((h.keys, h.action));
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<key_w$}", h.keys), t.key),
-            Span::styled(h.action, t.text),
-        ]));
     }
     lines.push(Line::default());
     lines.push(Line::styled("Everywhere (outside a text field)", t.title));
     for h in GLOBAL {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<key_w$}", h.keys), t.key),
-            Span::styled(h.action, t.text),
-        ]));
+        rows(&mut lines, h.keys, h.action);
     }
     lines.push(Line::default());
-    lines.push(Line::styled(
-        "q / Esc goes back; q on the home screen quits. Esc never quits.",
-        t.dim,
-    ));
+    for part in wrap_words(CLOSING, usize::from(width - 2)) {
+        lines.push(Line::styled(part, t.dim));
+    }
     let height = (lines.len() as u16 + 2).min(area.height);
-    let width = 64.min(area.width);
+    let hidden = (lines.len() as u16 + 2).saturating_sub(height);
+    let scroll = scroll.min(hidden);
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border)
         .title(Span::styled(" Help ", t.title));
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    if hidden > 0 {
+        block = block.title_bottom(Line::styled(format!(" ↓ {} more ", hidden - scroll), t.dim).right_aligned());
+    }
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
+}
+
+/// Splits `text` into lines of at most `width` columns at spaces (a longer word stands alone).
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for word in text.split(' ') {
+        let line = out.last_mut().expect("starts with a line");
+        if !line.is_empty() && line.width() + 1 + word.width() > width {
+            out.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    out
+}
+
+/// The legend of the lab on screen (the labs screen's, or the one beside a lesson).
+fn lab_legend(app: &App) -> &'static [(&'static str, &'static str)] {
+    match app.screen() {
+        Screen::Lab(s) => s.pane.legend(),
+        Screen::Lesson(s) => s.pane.as_ref().map_or(&[], |p| p.legend()),
+        _ => &[],
+    }
 }
 
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -324,5 +384,37 @@ pub fn reading_key(
             }
             None => false,
         },
+    }
+}
+
+/// `1234567` → `1,234,567`: counts up to a million are read at a glance.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod grouped_tests {
+    use super::grouped;
+
+    #[test]
+    fn groups_thousands() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (10_000, "10,000"),
+            (1_000_000, "1,000,000"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(grouped(n), want);
+        }
     }
 }
