@@ -442,12 +442,14 @@ impl QuizView {
         let list_rows = usize::from(inner.height).saturating_sub(4);
         let (start, end) = list_window(selected, rows.len(), list_rows);
         let name_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(10);
+        let column = text_column(inner);
+        let detail_w = usize::from(column.width).saturating_sub(name_w + 5);
         for (i, (name, detail)) in rows.iter().enumerate().take(end).skip(start) {
             let sel = i == selected;
             lines.push(Line::from(vec![
                 Span::styled(if sel { " › " } else { "   " }, t.accent),
                 Span::styled(format!("{name:<name_w$}"), if sel { t.selected } else { t.text }),
-                Span::styled(format!("  {detail}"), t.dim),
+                Span::styled(format!("  {}", truncate(detail, detail_w)), t.dim),
             ]));
         }
         if empty {
@@ -457,7 +459,7 @@ impl QuizView {
                 t.notice,
             ));
         }
-        frame.render_widget(Paragraph::new(lines), text_column(inner));
+        frame.render_widget(Paragraph::new(lines), column);
     }
 
     fn view_question(&self, app: &App, frame: &mut Frame, area: Rect, s: &Session, a: &Answer, g: Option<Grade>) {
