@@ -225,3 +225,35 @@ fn wait_exit(s: &mut Session) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_lesson_goal_ticks_as_the_lab_is_driven_and_the_place_is_kept() {
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Session::start(home.path());
+    s.wait_for("home", |sc| sc.contains("Modules"));
+    s.send("\x10");
+    s.wait_for("go to anything", |sc| sc.contains("Go to anything"));
+    s.send("virtual nodes");
+    s.wait_for("the lesson among the results", |sc| {
+        sc.contains("sharding/09-virtual-nodes")
+    });
+    s.send("\x1b[B\r");
+    s.wait_for("the first goal, open", |sc| sc.contains("☐ Drop to one virtual node"));
+    // Halve the virtual nodes from 100 down to 1.
+    s.send("vvvvvvv");
+    s.wait_for("the goal met", |sc| sc.contains("✓ Drop to one virtual node"));
+    assert!(s.screen().contains("vnodes 1"), "{}", s.screen());
+    s.send("q");
+    s.wait_for("home", |sc| sc.contains("Modules"));
+    s.send("q");
+    wait_exit(&mut s);
+
+    let mut s = Session::start(home.path());
+    s.wait_for("home", |sc| sc.contains("Modules"));
+    s.send("c");
+    s.wait_for("back in the lesson", |sc| {
+        sc.contains("Virtual nodes") && sc.contains("Step 1 of")
+    });
+    s.send("\x03");
+    wait_exit(&mut s);
+}
