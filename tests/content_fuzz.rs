@@ -1,6 +1,8 @@
 //! No input crashes the content loader: any file, however mangled, yields content plus
 //! problems that name a real file and line.
 
+use std::borrow::Cow;
+
 use proptest::prelude::*;
 use sdlab::content::{embedded_files, Content, SourceFile};
 
@@ -66,14 +68,14 @@ proptest! {
         let mut files: Vec<SourceFile> = embedded_files();
         let i = which.index(files.len());
         let text = &files[i].text;
-        files[i].text = match how {
+        files[i].text = Cow::Owned(match how {
             Mangle::Truncate(at) => text[..cut_point(text, at)].to_string(),
             Mangle::Insert(at, s) => {
                 let at = cut_point(text, at);
                 format!("{}{}{}", &text[..at], s, &text[at..])
             }
             Mangle::Replace(s) => s,
-        };
+        });
         let (_, problems) = Content::load(&files);
         for p in &problems {
             prop_assert!(files.iter().any(|f| f.display == p.path), "problem names no file: {p:?}");

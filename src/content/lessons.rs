@@ -65,7 +65,7 @@ pub fn parse(file: &SourceFile, out: &mut Vec<Lesson>, parsed: &mut Parsed, prob
     let text: std::borrow::Cow<str> = if file.text.contains('\r') {
         file.text.replace("\r\n", "\n").into()
     } else {
-        file.text.as_str().into()
+        file.text.as_ref().into()
     };
     let Some(after_open) = text.strip_prefix("+++\n") else {
         return problems.push(Problem::new(
@@ -85,7 +85,7 @@ pub fn parse(file: &SourceFile, out: &mut Vec<Lesson>, parsed: &mut Parsed, prob
         Ok(fm) => fm,
         Err(e) => {
             let fm_file = SourceFile {
-                text: fm_text.to_string(),
+                text: fm_text.to_string().into(),
                 ..file.clone()
             };
             return problems.push(super::validate::toml_problem(&fm_file, 1, &e));

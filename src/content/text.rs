@@ -27,43 +27,48 @@ impl LineIndex {
 
 /// ASCII bytes that continue a word: letters, digits and the punctuation inside numbers and
 /// compounds ("3.5", "p99", "read-only", "50%").
-const WORD_CONTINUES: [bool; 256] = {
-    let mut table = [false; 256];
+const fn continues_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'.' | b',' | b'%' | b'/' | b'+' | b'-')
+}
+
+/// Per byte: bit 0 set if it starts a word, bit 1 if it continues one. UTF-8 continuation bytes
+/// continue without starting (they belong to the character their lead byte began), and lead
+/// bytes break a word; the one exception, ’, is checked where it starts.
+const WORD_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut b = 0;
-    while b < 128 {
+    while b < 256 {
         let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'.' | b',' | b'%' | b'/' | b'+' | b'-');
+        table[b] = if c < 0x80 {
+            (c.is_ascii_alphanumeric() as u8) | ((continues_word(c) as u8) << 1)
+        } else if c < 0xC0 {
+            0b10
+        } else {
+            0
+        };
         b += 1;
     }
     table
 };
 
+/// The typographic apostrophe ’ (E2 80 99), the one non-ASCII character inside words.
+const APOSTROPHE: [u8; 3] = [0xE2, 0x80, 0x99];
+
 /// Counts words the way authors would: a run that starts with a letter or digit, continuing
 /// through letters, digits and the punctuation that sits inside numbers and compounds.
 pub fn word_count(text: &str) -> usize {
-    // Bytes, not chars: this runs over every lesson and term at start-up. The one non-ASCII
-    // character that continues a word is the typographic apostrophe ’ (E2 80 99).
+    // A branch-free state machine over bytes: this runs over every lesson and term at start-up,
+    // and the branchy version spent most of its time on mispredicted word boundaries.
     let bytes = text.as_bytes();
-    let (mut count, mut in_word, mut i) = (0, false, 0);
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b >= 0x80 {
-            let apostrophe = bytes.get(i..i + 3) == Some(&[0xE2, 0x80, 0x99][..]);
-            in_word &= apostrophe;
-            // Skip the rest of the UTF-8 sequence.
-            i += 1;
-            while i < bytes.len() && bytes[i] & 0xC0 == 0x80 {
-                i += 1;
-            }
-            continue;
-        }
-        if in_word {
-            in_word = WORD_CONTINUES[usize::from(b)];
-        } else if b.is_ascii_alphanumeric() {
-            in_word = true;
-            count += 1;
-        }
-        i += 1;
+    let (mut count, mut in_word) = (0usize, 0u8);
+    for (i, &b) in bytes.iter().enumerate() {
+        let class = if b == APOSTROPHE[0] && bytes.get(i..i + 3) == Some(&APOSTROPHE[..]) {
+            0b10
+        } else {
+            WORD_CLASS[usize::from(b)]
+        };
+        count += usize::from(class & 1 & (in_word ^ 1));
+        in_word = (class >> in_word) & 1;
     }
     count
 }
@@ -80,6 +85,29 @@ pub fn is_kebab_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The definition, one character at a time.
+    fn reference_word_count(text: &str) -> usize {
+        let (mut count, mut in_word) = (0, false);
+        for ch in text.chars() {
+            in_word = if in_word {
+                ch == '’' || (ch.is_ascii() && continues_word(ch as u8))
+            } else if ch.is_ascii_alphanumeric() {
+                count += 1;
+                true
+            } else {
+                false
+            };
+        }
+        count
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_count_agrees_with_its_definition(text in "[a-z0-9 ,.’'\\-—é→\n]{0,60}") {
+            proptest::prop_assert_eq!(word_count(&text), reference_word_count(&text));
+        }
+    }
 
     #[test]
     fn counts_words_like_authors() {
