@@ -174,22 +174,20 @@ impl Content {
             }
         }
         chunks.push(&files[start..]);
-        let parse_run = |chunk: &[SourceFile]| {
-            let mut parts = Parts::default();
-            for file in chunk {
-                parts.parse(file);
-            }
-            parts
-        };
-        // The calling thread parses the first run itself rather than wait idle for the others.
         let parts: Vec<Parts> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks[1..]
+            let handles: Vec<_> = chunks
                 .iter()
-                .map(|chunk| scope.spawn(move || parse_run(chunk)))
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        let mut parts = Parts::default();
+                        for file in *chunk {
+                            parts.parse(file);
+                        }
+                        parts
+                    })
+                })
                 .collect();
-            let mut parts = vec![parse_run(chunks[0])];
-            parts.extend(handles.into_iter().map(|h| h.join().unwrap_or_default()));
-            parts
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
         let mut all = Parts::default();
         for p in parts {
