@@ -2,6 +2,7 @@
 //! sizes within the limits CONTENT.md states.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use unicode_width::UnicodeWidthStr;
 
 use super::{problem::Problem, text::line_of, Content, SourceFile};
 
@@ -28,7 +29,14 @@ pub struct Parsed {
     pub lesson_stats: Vec<(String, String, usize, usize, usize)>,
     /// Term ids linked from each lesson's body.
     pub lesson_links: HashMap<String, HashSet<String>>,
+    /// (path, line, width) of code-block lines too wide for an 80-column terminal.
+    pub wide_code: Vec<(String, usize, usize)>,
 }
+
+/// Widest code-block line that fits the text column of an 80-column terminal: 78 inside the
+/// border, less a column of padding each side and the block's 2-column indent. Code never wraps
+/// (diagrams keep their alignment), so a wider line is cut off there.
+pub const MAX_CODE_WIDTH: usize = 74;
 
 impl Parsed {
     /// Records every `term:` / `lesson:` link in a Markdown text that starts at `first_line`.
@@ -44,6 +52,17 @@ impl Parsed {
                 match open.take() {
                     None => open = Some(pos),
                     Some(start) => fences.push((start, pos)),
+                }
+            }
+        }
+        for (start, end) in fences.iter().copied().chain(open.map(|a| (a, bytes.len()))) {
+            let mut line = first_line + memchr::memchr_iter(b'\n', &bytes[..start]).count();
+            // The fence's own line (with its info string) is not code.
+            for code in markdown[start..end].split('\n').skip(1) {
+                line += 1;
+                let width = code.trim_end().width();
+                if width > MAX_CODE_WIDTH {
+                    self.wide_code.push((path.to_string(), line, width));
                 }
             }
         }
@@ -73,6 +92,7 @@ impl Parsed {
         self.lesson_terms.extend(other.lesson_terms);
         self.term_bodies.extend(other.term_bodies);
         self.lesson_stats.extend(other.lesson_stats);
+        self.wide_code.extend(other.wide_code);
         for (lesson, links) in other.lesson_links {
             self.lesson_links.entry(lesson).or_default().extend(links);
         }
@@ -150,6 +170,13 @@ pub fn check(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
             };
             problems.push(Problem::new(path, *line, msg));
         }
+    }
+    for (path, line, width) in &parsed.wide_code {
+        problems.push(Problem::new(
+            path,
+            *line,
+            format!("code line is {width} columns wide; at most {MAX_CODE_WIDTH} fit an 80-column terminal"),
+        ));
     }
     for (path, line, term, words) in &parsed.term_bodies {
         let words = *words;
