@@ -732,7 +732,8 @@ impl Ring {
             celebrity: self.keys.celebrity.map(|c| Celebrity {
                 key: key_name(self.keys.id(c)),
                 owner: self.config.nodes[usize::from(self.owners[c])].name.clone(),
-                share: f64::from(self.keys.traffic[c]),
+                // The configured share itself: the stored f32 would print as 0.30000001.
+                share: (self.config.celebrity / 100.0).clamp(0.0, 1.0),
             }),
         }
     }
