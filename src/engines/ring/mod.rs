@@ -684,6 +684,12 @@ impl Ring {
             keys[usize::from(o)] += 1;
             load[usize::from(o)] += f64::from(self.keys.traffic[k]);
         }
+        if self.config.zipf == 0.0 && self.config.celebrity == 0.0 {
+            // Uniform traffic: a node's share is exactly its share of keys, without the f32
+            // rounding of per-key shares (0.303, not 0.30300001).
+            let total = self.keys.len().max(1) as f64;
+            load = keys.iter().map(|&k| k as f64 / total).collect();
+        }
         let mean = 1.0 / n as f64;
         let max = load.iter().copied().fold(0.0, f64::max);
         let var = load.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n as f64;
