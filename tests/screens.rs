@@ -145,3 +145,28 @@ fn a_help_taller_than_the_screen_scrolls_to_the_lab_legend() {
     press(&mut app, "x");
     assert!(matches!(app.overlay, Overlay::None), "any other key closes it");
 }
+
+/// Every size from the smallest allowed up to a wide terminal draws the lab screens whole: no
+/// panic, and the goal panel and lab pane both visible (resizing is just a redraw at a new size).
+#[test]
+fn lab_screens_draw_at_every_size() {
+    let mut app = common::app();
+    let li = app.content.lesson_idx("sharding/09-virtual-nodes").unwrap();
+    app.open_lesson(li);
+    press(&mut app, "v h h");
+    for w in (60..=140).step_by(3) {
+        for h in (18..=48).step_by(5) {
+            let screen = draw(&mut app, w, h);
+            assert!(screen.contains("Goals"), "{w}x{h}:\n{screen}");
+            assert!(screen.contains("Sharding ring"), "{w}x{h}:\n{screen}");
+        }
+    }
+    let mut app = common::app();
+    press(&mut app, "b <enter> K K");
+    for w in (60..=140).step_by(3) {
+        for h in (18..=48).step_by(5) {
+            let screen = draw(&mut app, w, h);
+            assert!(screen.contains("max/mean"), "{w}x{h}:\n{screen}");
+        }
+    }
+}
