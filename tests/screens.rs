@@ -170,3 +170,35 @@ fn lab_screens_draw_at_every_size() {
         }
     }
 }
+
+/// Every screen at every size, from far below the minimum to a wide terminal: never a panic;
+/// below 60×18 the "too small" notice, above it the screen itself.
+#[test]
+fn every_screen_draws_at_every_size() {
+    let screens = [
+        "",
+        "g quorm",
+        "g quorm <enter>",
+        "l",
+        "l <enter>",
+        "t",
+        "t <enter>",
+        "b",
+        ":",
+        "?",
+    ];
+    for keys in screens {
+        let mut app = common::app();
+        press(&mut app, keys);
+        for w in (10..=140).step_by(13) {
+            for h in (4..=48).step_by(4) {
+                let screen = draw(&mut app, w, h);
+                if w < 60 || h < 18 {
+                    assert!(screen.contains("too small"), "{keys:?} at {w}x{h}:\n{screen}");
+                } else {
+                    assert!(screen.starts_with("\" sdlab"), "{keys:?} at {w}x{h}:\n{screen}");
+                }
+            }
+        }
+    }
+}
