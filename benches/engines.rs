@@ -74,13 +74,7 @@ fn lookups(c: &mut Criterion) {
 fn million() -> Ring {
     let config = RingConfig {
         strategy: Strategy::Ring,
-        nodes: (1..=10)
-            .map(|i| NodeSpec {
-                name: format!("n{i}"),
-                weight: 1,
-                region: None,
-            })
-            .collect(),
+        nodes: NodeSpec::numbered(10),
         vnodes: 160,
         keys: 1_000_000,
         ..RingConfig::default()

@@ -548,13 +548,7 @@ fn quiz(content: &Content, due: bool, export: Option<&[String]>, json: bool) -> 
 fn ring_lab(args: &RingArgs) -> Result<i32, String> {
     use crate::engines::ring::{Ids, NodeSpec, Ring, RingAction, RingConfig};
     let nodes = match args.nodes.parse::<usize>() {
-        Ok(n) if (1..=200).contains(&n) => (1..=n)
-            .map(|i| NodeSpec {
-                name: format!("n{i}"),
-                weight: 1,
-                region: None,
-            })
-            .collect(),
+        Ok(n) if (1..=200).contains(&n) => NodeSpec::numbered(n),
         Ok(n) => return Err(format!("--nodes {n}: give 1 to 200 nodes")),
         Err(_) => args
             .nodes
@@ -577,15 +571,16 @@ fn ring_lab(args: &RingArgs) -> Result<i32, String> {
         replicas: args.replicas,
         traces: args.trace.clone(),
     };
-    let actions: Vec<RingAction> = args
+    let texts: Vec<&str> = args
         .actions
         .as_deref()
         .unwrap_or("")
         .split(';')
         .map(str::trim)
         .filter(|a| !a.is_empty())
-        .map(RingAction::parse)
-        .collect::<Result<_, _>>()?;
+        .collect();
+    // Every action parses before the first state prints, so a typo prints nothing.
+    let actions: Vec<RingAction> = texts.iter().map(|t| RingAction::parse(t)).collect::<Result<_, _>>()?;
     let (config, earlier) = match &args.scenario {
         None => (config, Vec::new()),
         Some(file) => {
@@ -612,14 +607,6 @@ fn ring_lab(args: &RingArgs) -> Result<i32, String> {
         }
     };
     print(&mut out, &ring, None);
-    let texts: Vec<&str> = args
-        .actions
-        .as_deref()
-        .unwrap_or("")
-        .split(';')
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .collect();
     for (action, text) in actions.iter().zip(texts) {
         ring.apply(action).map_err(|e| format!("{text}: {e}"))?;
         print(&mut out, &ring, Some(text.to_string()));

@@ -9,6 +9,16 @@ fn sdlab(home: &tempfile::TempDir) -> Command {
     cmd
 }
 
+/// Runs a command that must succeed and prints JSON Lines; returns one value per line.
+fn json_lines(cmd: &mut Command) -> Vec<serde_json::Value> {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn glossary_lookup_forgives_typos_and_prints_plain_text() {
     let home = tempfile::tempdir().unwrap();
@@ -323,21 +333,13 @@ fn quiz_bank_json_and_due_list() {
 #[test]
 fn lab_ring_prints_one_json_object_per_state() {
     let home = tempfile::tempdir().unwrap();
-    let out = sdlab(&home)
-        .args([
-            "lab", "ring", "--nodes", "a,b=2,c", "--keys", "20000", "--trace", "user:42", "--json",
-        ])
-        .args(["--do", "add d; remove b; weight a 3; vnodes 50"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let states: Vec<serde_json::Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let states = json_lines(
+        sdlab(&home)
+            .args([
+                "lab", "ring", "--nodes", "a,b=2,c", "--keys", "20000", "--trace", "user:42", "--json",
+            ])
+            .args(["--do", "add d; remove b; weight a 3; vnodes 50"]),
+    );
     assert_eq!(states.len(), 5, "initial state plus one per action");
     for s in &states {
         for key in [
@@ -418,19 +420,11 @@ fn a_saved_scenario_replays_headless() {
         "lab = \"ring\"\nactions = [\"add n5\", \"vnodes 10\"]\n[config]\nstrategy = \"ring\"\nnodes = [\"n1\", \"n2\", \"n3=2\", \"n4\"]\nkeys = 5000\n",
     )
     .unwrap();
-    let out = sdlab(&home)
-        .args(["lab", "ring", "--json", "--do", "remove n1", "--scenario"])
-        .arg(&file)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let states: Vec<serde_json::Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let states = json_lines(
+        sdlab(&home)
+            .args(["lab", "ring", "--json", "--do", "remove n1", "--scenario"])
+            .arg(&file),
+    );
     assert_eq!(states.len(), 2, "the scenario's state, then one per --do action");
     assert_eq!(states[0]["vnodes"], 10);
     assert_eq!(states[0]["nodes"].as_array().unwrap().len(), 5);

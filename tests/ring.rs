@@ -6,13 +6,7 @@ use sdlab::engines::ring::{Ids, NodeSpec, Ring, RingAction, RingConfig, Strategy
 fn config(strategy: Strategy, nodes: usize, vnodes: u32, keys: usize) -> RingConfig {
     RingConfig {
         strategy,
-        nodes: (1..=nodes)
-            .map(|i| NodeSpec {
-                name: format!("n{i}"),
-                weight: 1,
-                region: None,
-            })
-            .collect(),
+        nodes: NodeSpec::numbered(nodes),
         vnodes,
         keys,
         ids: Ids::Random,

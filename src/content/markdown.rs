@@ -575,8 +575,9 @@ fn merge(runs: Vec<Run>) -> Vec<Run> {
     out
 }
 
-/// Greedy word wrap of plain text (table cells).
-fn wrap_plain(text: &str, width: usize) -> Vec<String> {
+/// Greedy word wrap of plain text (table cells, and the help and goal panels); a word wider
+/// than `width` is broken across lines.
+pub fn wrap_plain(text: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::new()];
     for word in text.split_whitespace() {
         let last = lines.last_mut().unwrap();

@@ -284,14 +284,17 @@ fn on_key(app: &mut App, key: KeyEvent) {
         app.quit = true;
         return;
     }
+    let help_max = matches!(app.overlay, Overlay::Help(_)).then(|| super::view::help_max_scroll(app));
     match &mut app.overlay {
         Overlay::Help(scroll) => {
-            // Arrows scroll a help taller than the screen; any other key closes it.
+            // Arrows scroll a help taller than the screen, up to its last row; any other key
+            // closes it.
+            let max = help_max.unwrap_or(0);
             match key.code {
                 KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
+                KeyCode::Down | KeyCode::Char('j') => *scroll = (*scroll + 1).min(max),
                 KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
-                KeyCode::PageDown => *scroll = scroll.saturating_add(10),
+                KeyCode::PageDown => *scroll = (*scroll + 10).min(max),
                 KeyCode::Home => *scroll = 0,
                 _ => app.overlay = Overlay::None,
             }
@@ -382,12 +385,9 @@ fn on_mouse(app: &mut App, mouse: MouseEvent) {
         MouseEventKind::ScrollUp => KeyCode::Up,
         _ => return,
     };
-    if let Overlay::Help(scroll) = &mut app.overlay {
-        *scroll = if code == KeyCode::Down {
-            scroll.saturating_add(1)
-        } else {
-            scroll.saturating_sub(1)
-        };
+    if let Overlay::Help(_) = app.overlay {
+        // The wheel scrolls the help as the arrow keys do.
+        on_key(app, KeyEvent::new(code, KeyModifiers::NONE));
         return;
     }
     if !matches!(app.overlay, Overlay::None) {

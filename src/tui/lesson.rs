@@ -14,8 +14,8 @@ use ratatui::Frame;
 use super::app::{App, Cmd, Ctx};
 use super::keys::{hint, more, KeyHint};
 use super::lab::LabPane;
-use super::view::{draw_scrolled, panel, progress_bar, reading_key, text_column, wrap_words, MAX_TEXT_WIDTH};
-use crate::content::markdown::{code_width, render, Rendered};
+use super::view::{draw_scrolled, panel, progress_bar, reading_key, text_column, MAX_TEXT_WIDTH};
+use crate::content::markdown::{code_width, render, wrap_plain, Rendered};
 use crate::content::Lesson;
 use crate::engines::goal::Check;
 use crate::engines::lab::find;
@@ -127,7 +127,7 @@ fn areas(inner: Rect, goals: &[(String, Style)], with_lab: bool, code_w: usize) 
     let body_h = text_col.height.saturating_sub(STEP_HEADER_ROWS);
     let goal_rows: usize = goals
         .iter()
-        .map(|(text, _)| wrap_words(text, usize::from(text_col.width)).len())
+        .map(|(text, _)| wrap_plain(text, usize::from(text_col.width)).len())
         .sum();
     // Goals, and a hint asked for, matter more than the text (which scrolls); two rows of text stay.
     let goals_h = (goal_rows as u16).min(body_h.saturating_sub(2));
@@ -298,6 +298,17 @@ impl LessonView {
         Cmd::None
     }
 
+    /// Hands a key to the lab, re-checking the goals when it changed the engine; returns whether
+    /// the lab took the key.
+    fn lab_key(&mut self, key: KeyEvent, lesson: &Lesson) -> bool {
+        let Some(pane) = &mut self.pane else { return false };
+        let (handled, changed) = pane.on_key(key);
+        if changed {
+            self.check_goals(lesson);
+        }
+        handled
+    }
+
     /// A tick of a running timed lab; goals are checked after it, as after any action.
     pub fn tick(&mut self, content: &crate::content::Content) {
         let lesson = &content.lessons[self.lesson];
@@ -317,12 +328,7 @@ impl LessonView {
         let count = lesson.step_count();
         let with_lab = self.shows_lab(lesson);
         if with_lab && self.pane.as_ref().is_some_and(LabPane::typing) {
-            if let Some(pane) = &mut self.pane {
-                let (_, changed) = pane.on_key(key);
-                if changed {
-                    self.check_goals(lesson);
-                }
-            }
+            self.lab_key(key, lesson);
             return Cmd::None;
         }
         match key.code {
@@ -359,16 +365,8 @@ impl LessonView {
             KeyCode::Esc | KeyCode::Char('q') | KeyCode::Backspace => return Cmd::Back,
             _ => {}
         }
-        if with_lab {
-            if let Some(pane) = &mut self.pane {
-                let (handled, changed) = pane.on_key(key);
-                if changed {
-                    self.check_goals(lesson);
-                }
-                if handled {
-                    return Cmd::None;
-                }
-            }
+        if with_lab && self.lab_key(key, lesson) {
+            return Cmd::None;
         }
         Cmd::Unhandled
     }
@@ -405,7 +403,7 @@ impl LessonView {
             let lines: Vec<Line> = goal_lines
                 .iter()
                 .flat_map(|(text, style)| {
-                    wrap_words(text, width)
+                    wrap_plain(text, width)
                         .into_iter()
                         .map(move |l| Line::styled(l, *style))
                 })

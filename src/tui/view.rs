@@ -11,6 +11,7 @@ use unicode_width::UnicodeWidthStr;
 use super::app::{App, Overlay, Screen};
 use super::keys::{KeyHint, GLOBAL};
 use super::{glossary, home, term};
+use crate::content::markdown::wrap_plain;
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 18;
@@ -119,6 +120,33 @@ fn draw_footer(app: &App, frame: &mut Frame, area: Rect, hints: &[KeyHint]) {
 }
 
 fn draw_help(app: &App, frame: &mut Frame, area: Rect, scroll: u16) {
+    let t = &app.theme;
+    let (lines, width) = help_lines(app, area);
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let hidden = (lines.len() as u16 + 2).saturating_sub(height);
+    let scroll = scroll.min(hidden);
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border)
+        .title(Span::styled(" Help ", t.title));
+    if hidden > 0 {
+        block = block.title_bottom(Line::styled(format!(" ↓ {} more ", hidden - scroll), t.dim).right_aligned());
+    }
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
+}
+
+/// How far the help overlay can scroll on the app's current terminal: the rows that do not fit.
+pub fn help_max_scroll(app: &App) -> u16 {
+    let (w, h) = app.size;
+    let body = Rect::new(0, 1, w, h.saturating_sub(2));
+    let (lines, _) = help_lines(app, body);
+    (lines.len() as u16 + 2).saturating_sub(body.height)
+}
+
+/// The help overlay's lines, wrapped to its width, and that width (within `area`).
+fn help_lines(app: &App, area: Rect) -> (Vec<Line<'static>>, u16) {
     const CLOSING: &str = "q / Esc goes back; q on the home screen quits. Esc never quits.";
     let t = &app.theme;
     let mut own = hints(app);
@@ -145,7 +173,7 @@ fn draw_help(app: &App, frame: &mut Frame, area: Rect, scroll: u16) {
     let width = (natural as u16 + 2).clamp(40, area.width);
     let text_w = usize::from(width - 2).saturating_sub(2 + key_w).max(10);
     let rows = |lines: &mut Vec<Line>, keys: &str, action: &str| {
-        for (i, part) in wrap_words(action, text_w).into_iter().enumerate() {
+        for (i, part) in wrap_plain(action, text_w).into_iter().enumerate() {
             let keys = if i == 0 { keys } else { "" };
             lines.push(Line::from(vec![
                 Span::styled(format!("  {keys:<key_w$}"), t.key),
@@ -173,39 +201,10 @@ fn draw_help(app: &App, frame: &mut Frame, area: Rect, scroll: u16) {
         rows(&mut lines, h.keys, h.action);
     }
     lines.push(Line::default());
-    for part in wrap_words(CLOSING, usize::from(width - 2)) {
+    for part in wrap_plain(CLOSING, usize::from(width - 2)) {
         lines.push(Line::styled(part, t.dim));
     }
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let hidden = (lines.len() as u16 + 2).saturating_sub(height);
-    let scroll = scroll.min(hidden);
-    let rect = centered(area, width, height);
-    frame.render_widget(Clear, rect);
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border)
-        .title(Span::styled(" Help ", t.title));
-    if hidden > 0 {
-        block = block.title_bottom(Line::styled(format!(" ↓ {} more ", hidden - scroll), t.dim).right_aligned());
-    }
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
-}
-
-/// Splits `text` into lines of at most `width` columns at spaces (a longer word stands alone).
-pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let mut out = vec![String::new()];
-    for word in text.split(' ') {
-        let line = out.last_mut().expect("starts with a line");
-        if !line.is_empty() && line.width() + 1 + word.width() > width {
-            out.push(word.to_string());
-        } else {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-    }
-    out
+    (lines, width)
 }
 
 /// The legend of the lab on screen (the labs screen's, or the one beside a lesson).

@@ -53,6 +53,17 @@ fn one() -> u32 {
 }
 
 impl NodeSpec {
+    /// `n1` … `nN`, each of weight 1: the nodes a bare count stands for.
+    pub fn numbered(count: usize) -> Vec<NodeSpec> {
+        (1..=count)
+            .map(|i| NodeSpec {
+                name: format!("n{i}"),
+                weight: 1,
+                region: None,
+            })
+            .collect()
+    }
+
     /// `name`, `name=weight`, `name@region` or `name=weight@region`.
     pub fn parse(spec: &str) -> Result<NodeSpec, String> {
         let (rest, region) = match spec.split_once('@') {
@@ -110,13 +121,7 @@ impl Default for RingConfig {
     fn default() -> Self {
         RingConfig {
             strategy: Strategy::Ring,
-            nodes: (1..=4)
-                .map(|i| NodeSpec {
-                    name: format!("n{i}"),
-                    weight: 1,
-                    region: None,
-                })
-                .collect(),
+            nodes: NodeSpec::numbered(4),
             vnodes: 100,
             keys: 10_000,
             ids: Ids::Sequential,
@@ -347,7 +352,6 @@ impl Ring {
             hash: self.keys.hashes[i],
             ketama: self.keys.ketama.as_ref().map_or(0, |k| k[i]),
             id: self.keys.id(i),
-            region: self.keys.region(i),
             listed: self.directory.get(i).map_or(0, |&d| u16::from(d)),
         }
     }
@@ -643,13 +647,11 @@ impl Ring {
         let ketama = hash::ketama_key(key);
         let id = parse_id(key).unwrap_or(hash % ID_SPACE);
         let index = self.keys.index_of(id);
-        let region = keyspace::region_of(hash);
         let nodes = self.config.nodes.len();
         let kr = KeyRef {
             hash,
             ketama,
             id,
-            region,
             // A key the directory has never seen would be assigned like the others were.
             listed: index.map_or((hash % nodes as u64) as u16, |i| u16::from(self.directory[i])),
         };

@@ -74,7 +74,6 @@ pub struct KeyRef {
     pub hash: u64,
     pub ketama: u32,
     pub id: u64,
-    pub region: u8,
     /// The node the directory lists for this key (directory sharding).
     pub listed: u16,
 }
@@ -241,7 +240,7 @@ impl Placement {
             }
             Placement::Geo { regions, all } => {
                 let local = regions
-                    .get(usize::from(key.region))
+                    .get(usize::from(super::keyspace::region_of(key.hash)))
                     .filter(|r| !r.is_empty())
                     .unwrap_or(all);
                 best(local.iter().copied(), key.hash)
@@ -281,7 +280,7 @@ impl Placement {
             }
             Placement::Geo { regions, all } => {
                 let local = regions
-                    .get(usize::from(key.region))
+                    .get(usize::from(super::keyspace::region_of(key.hash)))
                     .filter(|r| !r.is_empty())
                     .unwrap_or(all);
                 let mut scored: Vec<(f64, u16)> = local
