@@ -209,10 +209,13 @@ fn lab_goals(
             ));
             continue;
         }
-        if let Err(e) = crate::engines::goal::Check::parse(&raw.check, info) {
-            problems.push(Problem::new(path, line, format!("goal check: {e}")));
-            continue;
-        }
+        let check = match crate::engines::goal::Check::parse(&raw.check, info) {
+            Ok(check) => check,
+            Err(e) => {
+                problems.push(Problem::new(path, line, format!("goal check: {e}")));
+                continue;
+            }
+        };
         let scenario = raw.scenario.as_ref().map(crate::engines::lab::scenario_text);
         if let Some(text) = &scenario {
             if let Err(e) = (info.check_scenario)(text) {
@@ -223,7 +226,7 @@ fn lab_goals(
         goals.push(Goal {
             step: raw.step - 1,
             text: raw.text.clone(),
-            check: raw.check.clone(),
+            check,
             hint: raw.hint.clone(),
             solution: raw.solution.clone(),
             scenario,

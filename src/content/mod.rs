@@ -66,8 +66,8 @@ pub struct Goal {
     /// 0-based step index.
     pub step: usize,
     pub text: String,
-    /// A condition over the lab's metrics (see `engines::goal`).
-    pub check: String,
+    /// A condition over the lab's metrics, parsed once when the content loads.
+    pub check: crate::engines::goal::Check,
     pub hint: String,
     /// The keys that reach the goal.
     pub solution: String,

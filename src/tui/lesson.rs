@@ -17,8 +17,6 @@ use super::lab::LabPane;
 use super::view::{draw_scrolled, panel, progress_bar, reading_key, text_column, MAX_TEXT_WIDTH};
 use crate::content::markdown::{code_width, render, wrap_plain, Rendered};
 use crate::content::Lesson;
-use crate::engines::goal::Check;
-use crate::engines::lab::find;
 use crate::theme::Theme;
 
 pub struct LessonView {
@@ -280,12 +278,10 @@ impl LessonView {
 
     /// Re-checks the current step's goals after a lab action.
     fn check_goals(&mut self, lesson: &Lesson) {
-        let (Some(pane), Some(info)) = (&self.pane, lesson.lab.as_deref().and_then(find)) else {
-            return;
-        };
+        let Some(pane) = &self.pane else { return };
         let metrics = pane.lab.metrics();
         for (i, goal) in lesson.goals.iter().enumerate().filter(|(_, g)| g.step == self.step) {
-            if Check::parse(&goal.check, info).is_ok_and(|c| c.holds(&metrics)) {
+            if goal.check.holds(&metrics) {
                 self.met.insert(i);
             }
         }
