@@ -202,3 +202,32 @@ fn every_screen_draws_at_every_size() {
         }
     }
 }
+
+/// A click on a node's row in the load chart selects that node, whether the chart's header
+/// takes one line (wide) or two (narrow).
+#[test]
+fn clicking_a_load_bar_selects_its_node() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = common::app();
+        press(&mut app, "b <enter>");
+        let screen = draw(&mut app, w, h);
+        let (row, line) = screen
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(" n3 █"))
+            .expect("n3's bar on screen");
+        let column = line.chars().position(|c| c == '█').unwrap() as u16;
+        update(
+            &mut app,
+            Msg::Mouse(MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column,
+                row: row as u16,
+                modifiers: KeyModifiers::NONE,
+            }),
+        );
+        let screen = draw(&mut app, w, h);
+        assert!(screen.contains("›n3 █"), "{w}x{h}: n3 selected:\n{screen}");
+    }
+}

@@ -143,10 +143,9 @@ pub fn action_for(key: KeyEvent, ring: &Ring, selected: usize) -> Option<String>
 }
 
 /// Draws the ring lab into `area`.
-pub fn draw(frame: &mut Frame, area: Rect, ring: &Ring, selected: usize, theme: &Theme) {
-    let m = ring.metrics();
-    let wide = area.width >= 2 * area.height + 20;
-    let (picture, side) = if wide {
+/// The picture (circle, ranges or table) and, beside or below it, the load chart.
+fn split(area: Rect) -> (Rect, Rect) {
+    if area.width >= 2 * area.height + 20 {
         let w = (area.height * 2 + 4).min(area.width / 2);
         let [a, b] = Layout::horizontal([Constraint::Length(w), Constraint::Min(20)]).areas(area);
         (a, b)
@@ -154,7 +153,27 @@ pub fn draw(frame: &mut Frame, area: Rect, ring: &Ring, selected: usize, theme: 
         let h = (area.height / 2).max(6);
         let [a, b] = Layout::vertical([Constraint::Length(h), Constraint::Min(4)]).areas(area);
         (a, b)
-    };
+    }
+}
+
+/// The load chart's header (title, then the numbers on the same line when they fit), and how
+/// many node rows fit under it with the legend and movement lines: what drawing and mouse
+/// clicks both go by.
+fn load_header(m: &RingMetrics, side: Rect) -> (String, String, bool, usize) {
+    let title = format!("{} · {} keys", m.strategy, grouped(m.keys));
+    let stats = format!(
+        "max/mean {:.2} · sd {:.2} · fan-out {}",
+        m.max_over_mean, m.stddev, m.fanout.nodes
+    );
+    let one_line = title.width() + 2 + stats.width() <= usize::from(side.width);
+    let header_rows = if one_line { 1 } else { 2 };
+    let rows = usize::from(side.height).saturating_sub(5 + header_rows).max(1);
+    (title, stats, one_line, rows)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, ring: &Ring, selected: usize, theme: &Theme) {
+    let m = ring.metrics();
+    let (picture, side) = split(area);
     match ring.config.strategy {
         Strategy::Range => draw_ranges(frame, picture, ring, theme),
         Strategy::Directory => draw_directory(frame, picture, ring, theme),
@@ -329,13 +348,8 @@ fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selec
         .unwrap_or(2)
         .min(14);
     let bar_w = width.saturating_sub(name_w + 22).max(4);
-    let title = format!("{} · {} keys", m.strategy, grouped(m.keys));
-    let stats = format!(
-        "max/mean {:.2} · sd {:.2} · fan-out {}",
-        m.max_over_mean, m.stddev, m.fanout.nodes
-    );
-    // One header line when it fits, else the numbers go on a line of their own.
-    let mut lines = if title.width() + 2 + stats.width() <= width {
+    let (title, stats, one_line, rows) = load_header(m, area);
+    let mut lines = if one_line {
         vec![Line::from(vec![
             Span::styled(title, theme.title),
             Span::styled(format!("  {stats}"), theme.dim),
@@ -343,7 +357,6 @@ fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selec
     } else {
         vec![Line::styled(title, theme.title), Line::styled(stats, theme.dim)]
     };
-    let rows = usize::from(area.height).saturating_sub(5 + lines.len()).max(1);
     let start = selected.saturating_sub(rows.saturating_sub(1));
     for (i, node) in m.nodes.iter().enumerate().skip(start).take(rows) {
         let ideal = f64::from(node.weight) / f64::from(total_weight);
@@ -400,27 +413,13 @@ fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selec
 
 /// Which node a click at (column, row) selects, when it lands on a row of the load chart.
 pub fn node_at(area: Rect, ring: &Ring, selected: usize, column: u16, row: u16) -> Option<usize> {
-    let wide = area.width >= 2 * area.height + 20;
-    let side = if wide {
-        let w = (area.height * 2 + 4).min(area.width / 2);
-        Rect {
-            x: area.x + w,
-            width: area.width - w,
-            ..area
-        }
-    } else {
-        let h = (area.height / 2).max(6);
-        Rect {
-            y: area.y + h,
-            height: area.height - h,
-            ..area
-        }
-    };
-    if column < side.x || column >= side.x + side.width || row <= side.y {
+    let (_, side) = split(area);
+    let (_, _, one_line, rows) = load_header(&ring.metrics(), side);
+    let first = side.y + if one_line { 1 } else { 2 };
+    if column < side.x || column >= side.x + side.width || row < first {
         return None;
     }
-    let rows = usize::from(side.height).saturating_sub(6).max(1);
-    let start = selected.saturating_sub(rows.saturating_sub(1));
-    let i = start + usize::from(row - side.y - 1);
-    (i < ring.config.nodes.len() && usize::from(row - side.y - 1) < rows).then_some(i)
+    let offset = usize::from(row - first);
+    let i = selected.saturating_sub(rows.saturating_sub(1)) + offset;
+    (i < ring.config.nodes.len() && offset < rows).then_some(i)
 }
