@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Circle, Points};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::keys::{hint, more, KeyHint};
@@ -408,7 +408,9 @@ fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selec
             theme.text,
         ));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    // Bars fit the width by construction; the notes under them wrap rather than lose their end
+    // (the movement line's "modulo would move …" above all).
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
 /// Which node a click at (column, row) selects, when it lands on a row of the load chart.
