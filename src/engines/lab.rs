@@ -24,6 +24,16 @@ pub trait Engine: Sized {
     /// Frees the engine's bulk data just before a replay builds its replacement, so undo on a
     /// large engine never holds two copies. The engine is not used again afterwards.
     fn release(&mut self) {}
+    /// A copy a replay can resume from (undo and scrubbing restart at the nearest one instead of
+    /// at the config). Timed engines return `Some(self.clone())`; None where a copy costs more
+    /// memory than a replay costs time (the ring at a million keys).
+    fn checkpoint(&self) -> Option<Self> {
+        None
+    }
+    /// Numbers sampled after every action for the lab's time-series charts, by name.
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
 }
 
 /// Applies one logged action: `tick N` advances a timed engine, anything else is the engine's.

@@ -8,5 +8,6 @@
 pub mod goal;
 pub mod lab;
 pub mod ring;
+pub mod sim;
 
 pub use lab::{registry, Lab, LabInfo};
