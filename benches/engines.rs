@@ -101,7 +101,7 @@ fn recompute(c: &mut Criterion) {
     group.bench_function("draw the lab at 200x60", |b| {
         b.iter(|| {
             terminal
-                .draw(|f| sdlab::tui::ring_lab::draw(f, f.area(), &base, 0, &theme))
+                .draw(|f| sdlab::tui::labs::ring::draw(f, f.area(), &base, 0, &theme))
                 .unwrap()
                 .area
         })

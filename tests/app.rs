@@ -258,7 +258,7 @@ fn following_a_link_from_feedback_and_coming_back() {
 
 #[test]
 fn the_ring_lab_is_driven_from_the_keyboard_with_undo_and_reset() {
-    use sdlab::tui::ring_lab::ring;
+    use sdlab::tui::labs::ring::ring;
     let mut app = common::app();
     press(&mut app, "b <enter>");
     let node_count = |app: &sdlab::tui::App| {

@@ -46,6 +46,14 @@ impl Engine for Tank {
     fn metrics_json(&self) -> serde_json::Value {
         serde_json::json!({ "now_ms": self.now_ms, "litres": self.litres })
     }
+
+    fn checkpoint(&self) -> Option<Tank> {
+        Some(Tank { ..*self })
+    }
+
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        vec![("litres", self.litres)]
+    }
 }
 
 #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -129,4 +137,72 @@ fn untimed_labs_refuse_ticks_and_ignore_clock_keys() {
     assert!(ring.lab.apply("tick 100").is_err());
     ring.on_key(key(' '));
     assert!(!ring.running());
+}
+
+#[test]
+fn speed_is_a_log_scale_from_a_quarter_to_sixty_four() {
+    let mut p = pane();
+    for _ in 0..10 {
+        p.on_key(key('['));
+    }
+    assert_eq!(p.clock.tick_ms(), TICK_MS / 4, "×¼ is the slowest");
+    assert_eq!(p.clock.speed_label(), "×¼");
+    for _ in 0..20 {
+        p.on_key(key(']'));
+    }
+    assert_eq!(p.clock.tick_ms(), TICK_MS * 64, "×64 is the fastest");
+    assert!(p.message.as_deref().unwrap_or("").contains("fastest"));
+}
+
+#[test]
+fn scrubbing_a_long_run_lands_on_the_same_state_as_a_full_replay() {
+    // Hundreds of actions: the session resumes from checkpoints, and every position it scrubs
+    // to must equal replaying the log from the start.
+    let mut p = pane();
+    for i in 0..300 {
+        if i % 37 == 0 {
+            p.lab.apply("drain").unwrap();
+        } else {
+            p.lab.apply(&format!("tick {}", 10 + i % 7)).unwrap();
+        }
+    }
+    let log: Vec<String> = p.lab.log().to_vec();
+    for back in [1usize, 5, 31, 32, 33, 100, 250] {
+        let (at, total) = p.lab.scrub(-(back as isize));
+        assert_eq!(total, 300);
+        let mut fresh = pane();
+        for a in &log[..at] {
+            fresh.lab.apply(a).unwrap();
+        }
+        assert_eq!(p.lab.metrics(), fresh.lab.metrics(), "at {at}");
+        p.lab.scrub(300);
+    }
+}
+
+#[test]
+fn reset_is_undone_by_one_undo_and_samples_follow_the_history() {
+    let mut p = pane();
+    for _ in 0..3 {
+        p.on_key(key('.'));
+    }
+    let before = p.lab.metrics();
+    p.on_key(key('r'));
+    assert_eq!(p.lab.now_ms(), 0);
+    assert!(p.message.as_deref().unwrap_or("").contains("u brings it all back"));
+    p.on_key(key('u'));
+    assert_eq!(p.lab.metrics(), before, "undo after reset restores the run");
+    assert_eq!(p.lab.log().len(), 3);
+}
+
+#[test]
+fn saved_scenarios_merge_runs_of_ticks() {
+    let mut p = pane();
+    for _ in 0..5 {
+        p.lab.apply("tick 100").unwrap();
+    }
+    p.lab.apply("drain").unwrap();
+    p.lab.apply("tick 50").unwrap();
+    let text = p.lab.scenario();
+    assert!(text.contains("\"tick 500\""), "{text}");
+    assert!(text.contains("\"tick 50\""), "{text}");
 }

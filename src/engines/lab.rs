@@ -14,7 +14,9 @@ pub trait Engine: Sized {
     /// Whether the engine evolves in time. A timed engine is advanced by `tick` actions, which
     /// the lab's clock writes into the same log as the learner's actions.
     const TIMED: bool = false;
-    /// Advances the engine's logical clock by `ms` milliseconds (timed engines only).
+    /// Advances the engine's logical clock by `ms` milliseconds (timed engines only), processing
+    /// every event due by then. `tick(a)` then `tick(b)` must equal `tick(a + b)`: saved scenarios
+    /// merge runs of ticks.
     fn tick(&mut self, _ms: u64) {}
     /// The engine's logical time, in milliseconds.
     fn now_ms(&self) -> u64 {
@@ -29,6 +31,15 @@ pub trait Engine: Sized {
     /// memory than a replay costs time (the ring at a million keys).
     fn checkpoint(&self) -> Option<Self> {
         None
+    }
+    /// The engine after `actions` from `config`; engines with a cheaper path than applying
+    /// each action in turn override it (the ring folds settings into its config first).
+    fn replay(config: &Self::Config, actions: &[String]) -> Result<Self, String> {
+        let mut engine = Self::build(config)?;
+        for a in actions {
+            apply_logged(&mut engine, a)?;
+        }
+        Ok(engine)
     }
     /// Numbers sampled after every action for the lab's time-series charts, by name.
     fn series(&self) -> Vec<(&'static str, f64)> {
@@ -51,12 +62,21 @@ fn apply_logged<E: Engine>(engine: &mut E, action: &str) -> Result<(), String> {
     }
 }
 
+/// The state after each action, in numbers a chart can draw (see `Engine::series`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub time_ms: u64,
+    pub values: Vec<f64>,
+}
+
 /// An engine as the app drives it: by id, with undo, reset and scenarios.
 pub trait Lab {
     fn id(&self) -> &'static str;
     fn apply(&mut self, action: &str) -> Result<(), String>;
-    /// Replays every action but the last; false when there is nothing to undo.
+    /// Takes back the last action; false when there is nothing to undo. Right after a reset it
+    /// brings back everything the reset cleared.
     fn undo(&mut self) -> bool;
+    /// Back to the config, keeping what was cleared so one undo restores it.
     fn reset(&mut self);
     fn metrics(&self) -> serde_json::Value;
     fn log(&self) -> &[String];
@@ -70,7 +90,20 @@ pub trait Lab {
     /// The time scrubber: moves the cut between the actions in effect and the ones undone by
     /// scrubbing, by `delta` actions, and replays. Returns (position, length of the history).
     fn scrub(&mut self, delta: isize) -> (usize, usize);
+    /// (position, length) of the history without moving.
+    fn history(&self) -> (usize, usize);
+    /// Names of the numbers in each sample.
+    fn series_names(&self) -> &[&'static str];
+    /// One sample per state of the whole history (the start, then after each action, including
+    /// those scrubbed back over); sample `history().0` is the state on screen.
+    fn samples(&self) -> &[Sample];
 }
+
+/// How often (in actions) a session keeps a copy of the engine to replay from.
+const CHECKPOINT_EVERY: usize = 32;
+/// At most this many copies are kept; past it every other one is dropped, so memory stays
+/// bounded on long runs while replays stay short.
+const MAX_CHECKPOINTS: usize = 96;
 
 /// An engine, the config it started from, and the actions applied since.
 pub struct Session<E: Engine> {
@@ -79,30 +112,92 @@ pub struct Session<E: Engine> {
     log: Vec<String>,
     /// Actions scrubbed back over, in order, ready to scrub forward again.
     future: Vec<String>,
+    /// What the last reset cleared (log, future), for undo.
+    before_reset: Option<(Vec<String>, Vec<String>, Vec<Sample>)>,
+    /// Copies of the engine after `index` actions of the history, by index.
+    checkpoints: Vec<(usize, E)>,
+    series_names: Vec<&'static str>,
+    samples: Vec<Sample>,
     pub engine: E,
 }
 
 impl<E: Engine> Session<E> {
     pub fn new(id: &'static str, config: E::Config) -> Result<Session<E>, String> {
         let engine = E::build(&config)?;
-        Ok(Session {
+        let mut s = Session {
             id,
             config,
             log: Vec::new(),
             future: Vec::new(),
+            before_reset: None,
+            checkpoints: Vec::new(),
+            series_names: Vec::new(),
+            samples: Vec::new(),
             engine,
-        })
+        };
+        s.series_names = s.engine.series().iter().map(|(n, _)| *n).collect();
+        s.record_sample();
+        s.keep_checkpoint();
+        Ok(s)
     }
 
-    fn replay(&mut self, actions: &[String]) {
-        // The config built once already, and the actions applied once: neither can fail now.
-        self.engine.release();
-        if let Ok(mut engine) = E::build(&self.config) {
-            for a in actions {
-                let _ = apply_logged(&mut engine, a);
-            }
-            self.engine = engine;
+    /// Samples the state on screen as history entry `log.len()`.
+    fn record_sample(&mut self) {
+        if self.series_names.is_empty() {
+            return;
         }
+        self.samples.truncate(self.log.len());
+        let values = self.engine.series().into_iter().map(|(_, v)| v).collect();
+        self.samples.push(Sample {
+            time_ms: self.engine.now_ms(),
+            values,
+        });
+    }
+
+    fn keep_checkpoint(&mut self) {
+        let at = self.log.len();
+        if at % CHECKPOINT_EVERY != 0 || self.checkpoints.last().is_some_and(|(i, _)| *i >= at) {
+            return;
+        }
+        if let Some(copy) = self.engine.checkpoint() {
+            self.checkpoints.push((at, copy));
+            if self.checkpoints.len() > MAX_CHECKPOINTS {
+                let mut n = 0;
+                self.checkpoints.retain(|_| {
+                    n += 1;
+                    n % 2 == 1
+                });
+            }
+        }
+    }
+
+    /// Rebuilds the engine as it was after the first `to` actions of the log: from the nearest
+    /// checkpoint when there is one, else from the config.
+    fn replay_to(&mut self, to: usize) {
+        // The config built once already, and the actions applied once: neither can fail now.
+        let from = self.checkpoints.iter().rev().find(|(i, _)| *i <= to);
+        let (start, engine) = match from {
+            Some((i, copy)) => (*i, copy.checkpoint()),
+            None => (0, None),
+        };
+        match engine {
+            Some(mut engine) => {
+                for a in &self.log[start..to] {
+                    let _ = apply_logged(&mut engine, a);
+                }
+                self.engine = engine;
+            }
+            None => {
+                self.engine.release();
+                if let Ok(engine) = E::replay(&self.config, &self.log[..to]) {
+                    self.engine = engine;
+                }
+            }
+        }
+    }
+
+    fn drop_checkpoints_after(&mut self, at: usize) {
+        self.checkpoints.retain(|(i, _)| *i <= at);
     }
 }
 
@@ -116,6 +211,29 @@ struct Scenario<C> {
     actions: Vec<String>,
 }
 
+/// The log as a scenario keeps it: runs of ticks merged into one (`tick a` then `tick b` is
+/// `tick a+b` for every timed engine), so a long run saves as a short file.
+fn compact(log: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(log.len());
+    let mut pending: u64 = 0;
+    for a in log {
+        match a.strip_prefix("tick ").and_then(|ms| ms.trim().parse::<u64>().ok()) {
+            Some(ms) => pending = pending.saturating_add(ms),
+            None => {
+                if pending > 0 {
+                    out.push(format!("tick {pending}"));
+                    pending = 0;
+                }
+                out.push(a.clone());
+            }
+        }
+    }
+    if pending > 0 {
+        out.push(format!("tick {pending}"));
+    }
+    out
+}
+
 impl<E: Engine + 'static> Lab for Session<E> {
     fn id(&self) -> &'static str {
         self.id
@@ -124,25 +242,44 @@ impl<E: Engine + 'static> Lab for Session<E> {
     fn apply(&mut self, action: &str) -> Result<(), String> {
         let action = action.trim();
         apply_logged(&mut self.engine, action)?;
-        self.log.push(action.to_string());
         // A new action starts a new history from here.
         self.future.clear();
+        self.before_reset = None;
+        self.drop_checkpoints_after(self.log.len());
+        self.log.push(action.to_string());
+        self.record_sample();
+        self.keep_checkpoint();
         Ok(())
     }
 
     fn undo(&mut self) -> bool {
+        if let (true, Some((log, future, samples))) = (self.log.is_empty(), self.before_reset.take()) {
+            self.log = log;
+            self.future = future;
+            self.samples = samples;
+            let at = self.log.len();
+            self.replay_to(at);
+            return true;
+        }
         if self.log.pop().is_none() {
             return false;
         }
-        let log = self.log.clone();
-        self.replay(&log);
+        self.future.clear();
+        let at = self.log.len();
+        self.drop_checkpoints_after(at);
+        self.samples.truncate(at + 1);
+        self.replay_to(at);
         true
     }
 
     fn reset(&mut self) {
-        self.log.clear();
-        self.future.clear();
-        self.replay(&[]);
+        if self.log.is_empty() && self.future.is_empty() {
+            return;
+        }
+        let samples = self.samples.clone();
+        self.before_reset = Some((std::mem::take(&mut self.log), std::mem::take(&mut self.future), samples));
+        self.replay_to(0);
+        self.samples.truncate(1);
     }
 
     fn metrics(&self) -> serde_json::Value {
@@ -157,7 +294,7 @@ impl<E: Engine + 'static> Lab for Session<E> {
         let s = Scenario {
             lab: Some(self.id.to_string()),
             config: self.config.clone(),
-            actions: self.log.clone(),
+            actions: compact(&self.log),
         };
         toml::to_string(&s).unwrap_or_default()
     }
@@ -177,13 +314,37 @@ impl<E: Engine + 'static> Lab for Session<E> {
     fn scrub(&mut self, delta: isize) -> (usize, usize) {
         let total = self.log.len() + self.future.len();
         let target = self.log.len().saturating_add_signed(delta).min(total);
-        let mut history = std::mem::take(&mut self.log);
-        history.append(&mut self.future);
-        self.future = history.split_off(target);
-        self.log = history;
-        let log = self.log.clone();
-        self.replay(&log);
+        if target == self.log.len() {
+            return (target, total);
+        }
+        if target > self.log.len() {
+            // Forward is cheap: apply the actions scrubbed over again, in order.
+            let n = target - self.log.len();
+            let forward: Vec<String> = self.future.drain(..n).collect();
+            for a in forward {
+                let _ = apply_logged(&mut self.engine, &a);
+                self.log.push(a);
+                self.keep_checkpoint();
+            }
+        } else {
+            let mut back = self.log.split_off(target);
+            back.append(&mut self.future);
+            self.future = back;
+            self.replay_to(target);
+        }
         (self.log.len(), total)
+    }
+
+    fn history(&self) -> (usize, usize) {
+        (self.log.len(), self.log.len() + self.future.len())
+    }
+
+    fn series_names(&self) -> &[&'static str] {
+        &self.series_names
+    }
+
+    fn samples(&self) -> &[Sample] {
+        &self.samples
     }
 }
 
@@ -211,6 +372,8 @@ pub struct LabInfo {
     pub build: BuildLab,
     /// Checks a scenario's TOML without building the engine (cheap enough for `sdlab check`).
     pub check_scenario: fn(&str) -> Result<(), String>,
+    /// Its keys, legend, drawing and mouse hits.
+    pub ui: &'static dyn crate::tui::lab::LabUi,
 }
 
 /// The TOML of a scenario whose `[config]` is `config`.

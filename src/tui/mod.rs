@@ -11,7 +11,6 @@ pub mod labs;
 pub mod lesson;
 pub mod lessons;
 pub mod quiz;
-pub mod ring_lab;
 pub mod term;
 pub mod view;
 

@@ -64,4 +64,5 @@ pub const LAB: LabInfo = LabInfo {
     ],
     build,
     check_scenario: |text| crate::engines::lab::parse_scenario::<RingConfig>(text)?.validate(),
+    ui: &crate::tui::labs::ring::RingUi,
 };

@@ -9,11 +9,12 @@ use ratatui::widgets::canvas::{Canvas, Circle, Points};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::keys::{hint, more, KeyHint};
-use super::view::{grouped, truncate};
 use crate::engines::lab::{Lab, Session};
 use crate::engines::ring::{key_name, movement_line, Placement, Ring, RingMetrics, Strategy, ID_SPACE};
 use crate::theme::Theme;
+use crate::tui::keys::{hint, more, KeyHint};
+use crate::tui::lab::{LabKey, LabUi};
+use crate::tui::view::{grouped, truncate};
 use unicode_width::UnicodeWidthStr;
 
 /// What the numbers on the lab mean (shown under `?`).
@@ -45,8 +46,6 @@ pub const HINTS: &[KeyHint] = &[
     hint("v/V", "vnodes"),
     hint("s", "strategy"),
     hint("/", "trace key"),
-    hint("u", "undo"),
-    hint("r", "reset"),
     more("k/K", "fewer / more keys (÷10, ×10)"),
     more("z", "traffic skew: uniform → Zipf 0.8 → 1.2"),
     more("c", "celebrity key with 30% of traffic, on / off"),
@@ -56,8 +55,48 @@ pub const HINTS: &[KeyHint] = &[
         "rebalance: range — split the busiest range onto the emptiest node; directory — even out",
     ),
     more("click", "select a node in the load chart"),
-    more("w", "save this scenario (config + actions) to a file you can share"),
 ];
+
+/// The ring lab's UI, as the lab registry reaches it.
+pub struct RingUi;
+
+impl LabUi for RingUi {
+    fn hints(&self) -> &'static [KeyHint] {
+        HINTS
+    }
+
+    fn legend(&self) -> &'static [(&'static str, &'static str)] {
+        LEGEND
+    }
+
+    fn selectable(&self, lab: &dyn Lab) -> usize {
+        ring(lab).map_or(0, |r| r.config.nodes.len())
+    }
+
+    fn on_key(&self, lab: &dyn Lab, selected: usize, key: KeyEvent) -> LabKey {
+        let Some(ring) = ring(lab) else {
+            return LabKey::Unhandled;
+        };
+        if key.code == KeyCode::Char('/') {
+            return LabKey::Prompt {
+                label: "trace",
+                command: "trace",
+                initial: "user:".into(),
+            };
+        }
+        action_for(key, ring, selected).map_or(LabKey::Unhandled, LabKey::Action)
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, lab: &dyn Lab, selected: usize, theme: &Theme) {
+        if let Some(ring) = ring(lab) {
+            draw(frame, area, ring, selected, theme);
+        }
+    }
+
+    fn hit(&self, area: Rect, lab: &dyn Lab, selected: usize, column: u16, row: u16) -> Option<usize> {
+        node_at(area, ring(lab)?, selected, column, row)
+    }
+}
 
 /// Colours for nodes, cycled.
 const PALETTE: [Color; 10] = [

@@ -1,4 +1,7 @@
-//! The Labs screen: every live engine, opened as a sandbox.
+//! The Labs screen: every live engine, opened as a sandbox. Each lab's own UI lives beside it,
+//! in `labs/<lab>.rs`.
+
+pub mod ring;
 
 use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
