@@ -156,7 +156,7 @@ impl<E: Engine> Session<E> {
 
     fn keep_checkpoint(&mut self) {
         let at = self.log.len();
-        if at % CHECKPOINT_EVERY != 0 || self.checkpoints.last().is_some_and(|(i, _)| *i >= at) {
+        if !at.is_multiple_of(CHECKPOINT_EVERY) || self.checkpoints.last().is_some_and(|(i, _)| *i >= at) {
             return;
         }
         if let Some(copy) = self.engine.checkpoint() {

@@ -110,20 +110,11 @@ pub struct Input {
 /// A timed lab's playback. Each tick message while running adds `tick (TICK_MS × speed)` to
 /// the log, so pausing, single-stepping, speed and scrubbing all work on the same replayable
 /// log (RaftScope's controls).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Clock {
     pub running: bool,
     /// Speed as a power of two: -2 is ×¼, 0 is ×1, 6 is ×64.
     pub speed_exp: i8,
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Clock {
-            running: false,
-            speed_exp: 0,
-        }
-    }
 }
 
 impl Clock {
