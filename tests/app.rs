@@ -280,8 +280,37 @@ fn the_ring_lab_is_driven_from_the_keyboard_with_undo_and_reset() {
     assert_eq!(view.pane.lab.metrics()["strategy"], "ketama");
     press(&mut app, "r");
     assert_eq!(node_count(&app), 4);
+    press(&mut app, "u");
+    assert_eq!(node_count(&app), 6, "one undo brings back what the reset cleared");
     press(&mut app, "q");
     assert!(matches!(app.screen(), Screen::Labs(_)));
+}
+
+#[test]
+fn a_lab_reopens_where_the_learner_left_it_even_after_a_restart() {
+    use sdlab::tui::labs::ring::ring;
+    let dir = tempfile::tempdir().unwrap();
+    let node_count = |app: &sdlab::tui::App| {
+        let Screen::Lab(view) = app.screen() else { panic!("lab") };
+        ring(view.pane.lab.as_ref()).unwrap().config.nodes.len()
+    };
+    let mut app = common::app_with_store(dir.path());
+    press(&mut app, "b <enter> a a s");
+    press(&mut app, "q <enter>");
+    assert_eq!(node_count(&app), 6, "leaving and coming back keeps the session");
+    let Screen::Lab(view) = app.screen() else { panic!() };
+    assert_eq!(view.pane.lab.log().len(), 3);
+    assert_eq!(view.pane.lab.metrics()["strategy"], "ketama");
+    press(&mut app, "a");
+    app.on_exit();
+    let mut again = common::app_with_store(dir.path());
+    press(&mut again, "b <enter>");
+    assert_eq!(node_count(&again), 7, "the state file kept it across a restart");
+    press(&mut again, "u");
+    assert_eq!(node_count(&again), 6, "and its undo history");
+    press(&mut again, "r q");
+    press(&mut again, "<enter>");
+    assert_eq!(node_count(&again), 4, "a reset session is not kept");
 }
 
 #[test]

@@ -30,6 +30,10 @@ pub struct State {
     /// Spaced-repetition cards by question id.
     #[serde(default)]
     pub cards: BTreeMap<String, CardRecord>,
+    /// Each sandbox lab's session (its scenario: config and actions) by lab id, so a lab
+    /// reopens where the learner left it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labs: BTreeMap<String, toml::Table>,
 }
 
 impl Default for State {
@@ -40,6 +44,7 @@ impl Default for State {
             last_lesson: None,
             lessons: BTreeMap::new(),
             cards: BTreeMap::new(),
+            labs: BTreeMap::new(),
         }
     }
 }

@@ -214,8 +214,56 @@ impl App {
         }
     }
 
+    /// Keeps the sandbox lab on top (its config and actions) in the state file.
+    fn keep_lab_session(&mut self) {
+        let Some(Screen::Lab(view)) = self.stack.last() else {
+            return;
+        };
+        let id = view.pane.lab.id().to_string();
+        if view.pane.lab.log().is_empty() {
+            // Nothing done (or all of it reset): forget any older session.
+            self.state.labs.remove(&id);
+        } else if let Ok(table) = toml::from_str::<toml::Table>(&view.pane.lab.scenario()) {
+            self.state.labs.insert(id, table);
+        }
+        self.save();
+    }
+
+    /// Opens a sandbox lab, where the learner left it when a session was kept.
+    fn open_lab(&mut self, id: &str) {
+        let saved = self.state.labs.get(id).and_then(|t| toml::to_string(t).ok());
+        let pane = match saved {
+            Some(text) => match super::lab::LabPane::new(id, Some(&text)) {
+                Ok(mut pane) => {
+                    pane.message = Some(format!(
+                        "reopened where you left it ({} actions) · r resets, u brings it back",
+                        pane.lab.log().len()
+                    ));
+                    Ok(pane)
+                }
+                Err(e) => {
+                    self.notice = Some(format!(
+                        "the saved {id} lab could not be reopened ({e}); it starts afresh"
+                    ));
+                    super::lab::LabPane::new(id, None)
+                }
+            },
+            None => super::lab::LabPane::new(id, None),
+        };
+        match pane {
+            Ok(pane) => self.stack.push(Screen::Lab(LabView { pane })),
+            Err(e) => self.notice = Some(e),
+        }
+    }
+
+    /// Saves what must outlive the session before the app closes.
+    pub fn on_exit(&mut self) {
+        self.keep_lab_session();
+    }
+
     fn back(&mut self) {
         if self.stack.len() > 1 {
+            self.keep_lab_session();
             self.stack.pop();
             // Lists show progress; refresh it when coming back to them.
             if let Some(Screen::Lessons(list)) = self.stack.last_mut() {
@@ -234,10 +282,7 @@ impl App {
                 crate::quiz::review(&mut self.state.cards, &id, grade, seconds, (self.clock)());
                 self.save();
             }
-            Cmd::OpenLab(id) => match super::lab::LabPane::new(&id, None) {
-                Ok(pane) => self.stack.push(Screen::Lab(LabView { pane })),
-                Err(e) => self.notice = Some(e),
-            },
+            Cmd::OpenLab(id) => self.open_lab(&id),
             Cmd::Quiz(selection) => {
                 let view = QuizView::start(selection, &self.ctx());
                 self.stack.push(Screen::Quiz(view));

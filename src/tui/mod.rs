@@ -80,6 +80,7 @@ pub fn run(mut app: App) -> io::Result<()> {
             break;
         }
     }
+    app.on_exit();
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! in `labs/<lab>.rs`.
 
 pub mod ring;
+pub mod timeline;
 
 use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
