@@ -344,6 +344,9 @@ fn every_lab_goal_is_reachable_with_its_solution() {
         app.open_lesson(li);
         for step in 0..lesson.steps.len() {
             for (gi, goal) in lesson.goals.iter().enumerate().filter(|(_, g)| g.step == step) {
+                if matches!(app.screen(), Screen::Lesson(v) if v.predicting.is_some()) {
+                    press(&mut app, "<esc>");
+                }
                 press(&mut app, &goal.solution);
                 let Screen::Lesson(view) = app.screen() else {
                     panic!("left the lesson")
@@ -360,4 +363,50 @@ fn every_lab_goal_is_reachable_with_its_solution() {
             press(&mut app, "n");
         }
     }
+}
+
+#[test]
+fn a_prediction_is_asked_first_then_compared_with_what_the_lab_measures() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = common::app_with_store(dir.path());
+    let li = app.content.lesson_idx("sharding/04-hash-and-modulo-sharding").unwrap();
+    let (gi, goal) = app.content.lessons[li]
+        .goals
+        .iter()
+        .enumerate()
+        .find(|(_, g)| g.predict.is_some())
+        .map(|(i, g)| (i, g.clone()))
+        .expect("a predict goal");
+    app.open_lesson(li);
+    for _ in 0..goal.step {
+        press(&mut app, "n");
+    }
+    let Screen::Lesson(view) = app.screen() else {
+        panic!("lesson")
+    };
+    assert_eq!(view.predicting.as_ref().map(|p| p.0), Some(gi), "the step asks first");
+    press(&mut app, "a");
+    let Screen::Lesson(view) = app.screen() else { panic!() };
+    assert!(view.met.is_empty(), "keys go to the prediction field, not the lab");
+    press(&mut app, "<bs> 0 . 8 <enter>");
+    let Screen::Lesson(view) = app.screen() else { panic!() };
+    assert!(view.predicting.is_none());
+    assert_eq!(view.predictions.get(&gi), Some(&0.8));
+    press(&mut app, &goal.solution);
+    let Screen::Lesson(view) = app.screen() else { panic!() };
+    assert!(view.met.contains(&gi));
+    let measured = view.measured[&gi];
+    assert!(
+        (measured - 0.8).abs() < 0.05,
+        "4 → 5 under mod N moves about 4/5: {measured}"
+    );
+    let screen = common::render_text(&mut app, 200, 60);
+    assert!(screen.contains("you predicted 0.8"), "{screen}");
+    assert!(screen.contains("within 0.05 ✓"), "{screen}");
+    // Kept in the state file: a new session does not ask again.
+    let again = common::app_with_store(dir.path());
+    assert_eq!(
+        again.state.predictions.get("sharding/04-hash-and-modulo-sharding#1"),
+        Some(&0.8)
+    );
 }

@@ -151,6 +151,9 @@ fn check_names_file_and_line_of_every_problem_and_exits_1() {
         "lessons/alpha/03-lab.md:7: goal check: lab ring has no metric \"speed\"",
         "lessons/alpha/03-lab.md:14: goal step 9 does not exist",
         "lessons/alpha/03-lab.md:21: goal scenario: vnodes must be 1 to 1000",
+        "lessons/alpha/03-lab.md:29: goal predict: lab ring has no metric \"lost_writes\"",
+        "lessons/alpha/03-lab.md:38: goal predict \"moved_fraction\" needs a `question`",
+        "lessons/alpha/03-lab.md:47: `question` and `tolerance` belong to a prediction",
         "lessons/alpha/04-nolab.md:5: unknown lab \"warp-drive\"",
         "lessons/alpha/04-nolab.md:18: code line is 89 columns wide; at most 74 fit an 80-column terminal",
     ];

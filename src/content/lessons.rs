@@ -1,7 +1,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{problem::Problem, text::line_of, validate::Parsed, Check, Goal, Lesson, SourceFile, Step};
+use super::{problem::Problem, text::line_of, validate::Parsed, Check, Goal, Lesson, Prediction, SourceFile, Step};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +27,10 @@ struct RawGoal {
     hint: String,
     solution: String,
     scenario: Option<toml::Table>,
+    /// Predict-then-run: the metric the learner predicts before driving the lab.
+    predict: Option<String>,
+    tolerance: Option<f64>,
+    question: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -216,6 +220,13 @@ fn lab_goals(
                 continue;
             }
         };
+        let predict = match prediction(raw, info) {
+            Ok(p) => p,
+            Err(e) => {
+                problems.push(Problem::new(path, line, e));
+                continue;
+            }
+        };
         let scenario = raw.scenario.as_ref().map(crate::engines::lab::scenario_text);
         if let Some(text) = &scenario {
             if let Err(e) = (info.check_scenario)(text) {
@@ -230,9 +241,44 @@ fn lab_goals(
             hint: raw.hint.clone(),
             solution: raw.solution.clone(),
             scenario,
+            predict,
         });
     }
     goals
+}
+
+/// A goal's prediction: `predict` names a numeric metric of the lab, `question` asks for it
+/// and `tolerance` (default 0) says how close counts.
+fn prediction(raw: &RawGoal, info: &crate::engines::lab::LabInfo) -> Result<Option<Prediction>, String> {
+    let Some(metric) = &raw.predict else {
+        if raw.question.is_some() || raw.tolerance.is_some() {
+            return Err("`question` and `tolerance` belong to a prediction: add `predict = \"METRIC\"`".into());
+        }
+        return Ok(None);
+    };
+    if !info.metrics.iter().any(|(m, _)| m == metric) {
+        let known: Vec<&str> = info.metrics.iter().map(|(m, _)| *m).collect();
+        return Err(format!(
+            "goal predict: lab {} has no metric {metric:?}; it has {}",
+            info.id,
+            known.join(", ")
+        ));
+    }
+    let question = raw.question.as_deref().map(str::trim).unwrap_or_default();
+    if question.is_empty() {
+        return Err(format!(
+            "goal predict {metric:?} needs a `question` asking the learner for it"
+        ));
+    }
+    let tolerance = raw.tolerance.unwrap_or(0.0);
+    if !tolerance.is_finite() || tolerance < 0.0 {
+        return Err(format!("goal tolerance {tolerance} must be a number of 0 or more"));
+    }
+    Ok(Some(Prediction {
+        metric: metric.clone(),
+        tolerance,
+        question: question.to_string(),
+    }))
 }
 
 /// Splits a lesson body at `## ` headings outside fenced code, returning each step with the

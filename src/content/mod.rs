@@ -73,6 +73,25 @@ pub struct Goal {
     pub solution: String,
     /// A scenario (TOML with a `[config]` table) the lab starts from on this step.
     pub scenario: Option<String>,
+    /// Predict-then-run: the learner commits to a number before driving the lab.
+    pub predict: Option<Prediction>,
+}
+
+/// What a goal asks the learner to predict, and how close counts as right.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// The lab metric predicted (numeric).
+    pub metric: String,
+    pub tolerance: f64,
+    pub question: String,
+}
+
+impl Prediction {
+    /// Whether `predicted` is within the tolerance of what the lab `measured`.
+    pub fn within(&self, predicted: f64, measured: f64) -> bool {
+        // A hair of slack so a tolerance of 0.05 accepts 0.30 against 0.35 despite rounding.
+        (predicted - measured).abs() <= self.tolerance + 1e-9 * measured.abs().max(1.0)
+    }
 }
 
 #[derive(Debug, Clone)]

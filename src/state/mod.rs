@@ -34,6 +34,9 @@ pub struct State {
     /// reopens where the learner left it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labs: BTreeMap<String, toml::Table>,
+    /// Predictions made in predict-then-run lesson goals, by `lesson-id#goal-number`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub predictions: BTreeMap<String, f64>,
 }
 
 impl Default for State {
@@ -45,6 +48,7 @@ impl Default for State {
             lessons: BTreeMap::new(),
             cards: BTreeMap::new(),
             labs: BTreeMap::new(),
+            predictions: BTreeMap::new(),
         }
     }
 }
@@ -72,16 +76,24 @@ impl State {
         self.last_lesson = Some(lesson.to_string());
     }
 
+    /// The key a lesson goal's prediction is kept under.
+    pub fn prediction_key(lesson: &str, goal: usize) -> String {
+        format!("{lesson}#{}", goal + 1)
+    }
+
     /// Forgets one lesson's progress, or all progress when `lesson` is None.
     pub fn reset(&mut self, lesson: Option<&str>) {
         match lesson {
             Some(id) => {
+                let prefix = format!("{id}#");
+                self.predictions.retain(|k, _| !k.starts_with(&prefix));
                 self.lessons.remove(id);
                 if self.last_lesson.as_deref() == Some(id) {
                     self.last_lesson = None;
                 }
             }
             None => {
+                self.predictions.clear();
                 self.lessons.clear();
                 self.last_lesson = None;
             }

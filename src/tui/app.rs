@@ -78,6 +78,8 @@ pub enum Cmd {
     Review(String, crate::quiz::Grade, f64),
     /// Open a lab (by id) as a sandbox.
     OpenLab(String),
+    /// Keep a lesson goal's prediction (its state key, the number).
+    Predict(String, f64),
     /// Start a quiz on this selection.
     Quiz(crate::quiz::Selection),
     /// Not handled by the screen: try the global keys.
@@ -178,11 +180,9 @@ impl App {
             .progress(id)
             .step
             .min(self.content.lessons[lesson].step_count().saturating_sub(1));
-        self.stack.push(Screen::Lesson(LessonView::new(
-            &self.content.lessons[lesson],
-            lesson,
-            step,
-        )));
+        let mut view = LessonView::new(&self.content.lessons[lesson], lesson, step);
+        view.load_predictions(&self.content.lessons[lesson], &self.state);
+        self.stack.push(Screen::Lesson(view));
         self.apply(Cmd::Visit(lesson, step));
     }
 
@@ -283,6 +283,10 @@ impl App {
                 self.save();
             }
             Cmd::OpenLab(id) => self.open_lab(&id),
+            Cmd::Predict(key, value) => {
+                self.state.predictions.insert(key, value);
+                self.save();
+            }
             Cmd::Quiz(selection) => {
                 let view = QuizView::start(selection, &self.ctx());
                 self.stack.push(Screen::Quiz(view));

@@ -2,7 +2,7 @@
 //! revealed on a key. A lesson with a lab shows it beside the text (below it when narrow), with
 //! the step's goals ticked the moment an action in the lab meets them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -31,6 +31,48 @@ pub struct LessonView {
     pub met: HashSet<usize>,
     /// 0 nothing, 1 the hint, 2 the solution too (`h` steps through them).
     pub help_level: u8,
+    /// Predictions committed, by goal index; kept in the state file too.
+    pub predictions: HashMap<usize, f64>,
+    /// What the lab measured when a predicted goal was met, by goal index.
+    pub measured: HashMap<usize, f64>,
+    /// The prediction being typed: (goal index, text, the last error).
+    pub predicting: Option<(usize, String, Option<String>)>,
+    /// Predictions the learner chose not to make this visit (Esc).
+    skipped: HashSet<usize>,
+}
+
+const PREDICT_HINTS: &[KeyHint] = &[
+    hint("type", "your number (2.5k, 1,200, 3e3)"),
+    hint("Enter", "commit, then run the lab"),
+    hint("Esc", "skip predicting"),
+];
+
+/// A typed prediction as a number: `1,200`, `2.5k`, `3M`, `3e3`, `40%` (as 40).
+pub fn parse_number(text: &str) -> Option<f64> {
+    let t: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | '_' | ' ' | '~' | '%'))
+        .collect();
+    let (digits, scale) = match t.chars().last()? {
+        'k' | 'K' => (&t[..t.len() - 1], 1e3),
+        'm' | 'M' => (&t[..t.len() - 1], 1e6),
+        'b' | 'B' | 'g' | 'G' => (&t[..t.len() - 1], 1e9),
+        _ => (t.as_str(), 1.0),
+    };
+    let x: f64 = digits.parse().ok()?;
+    x.is_finite().then_some(x * scale)
+}
+
+/// A number as people write it: no trailing zeros, at most four decimals.
+fn plain(x: f64) -> String {
+    let s = format!("{:.4}", x);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 /// Rows above the text: the step heading and a blank line.
@@ -158,9 +200,124 @@ impl LessonView {
             pane: None,
             met: HashSet::new(),
             help_level: 0,
+            predictions: HashMap::new(),
+            measured: HashMap::new(),
+            predicting: None,
+            skipped: HashSet::new(),
         };
         view.setup_lab(lesson, true);
         view
+    }
+
+    /// Takes the predictions already made in this lesson from the state file, then asks for the
+    /// current step's, if it has one still to make.
+    pub fn load_predictions(&mut self, lesson: &Lesson, state: &crate::state::State) {
+        for i in 0..lesson.goals.len() {
+            if let Some(p) = state
+                .predictions
+                .get(&crate::state::State::prediction_key(&lesson.id, i))
+            {
+                self.predictions.insert(i, *p);
+            }
+        }
+        self.ask_prediction(lesson);
+    }
+
+    /// Opens the prediction field for the first goal of this step that asks for one and has
+    /// none yet.
+    fn ask_prediction(&mut self, lesson: &Lesson) {
+        self.predicting = lesson
+            .goals
+            .iter()
+            .enumerate()
+            .find(|(i, g)| {
+                g.step == self.step
+                    && g.predict.is_some()
+                    && !self.predictions.contains_key(i)
+                    && !self.skipped.contains(i)
+                    && !self.met.contains(i)
+            })
+            .map(|(i, _)| (i, String::new(), None));
+    }
+
+    /// Keys while a prediction is typed: the field takes them all.
+    fn predict_key(&mut self, key: KeyEvent, lesson: &Lesson) -> Cmd {
+        let Some((goal, text, error)) = &mut self.predicting else {
+            return Cmd::None;
+        };
+        let goal = *goal;
+        match key.code {
+            KeyCode::Enter => match parse_number(text) {
+                Some(x) => {
+                    self.predictions.insert(goal, x);
+                    self.predicting = None;
+                    self.ask_prediction(lesson);
+                    return Cmd::Predict(crate::state::State::prediction_key(&lesson.id, goal), x);
+                }
+                None => *error = Some(format!("{:?} is not a number", text.trim())),
+            },
+            KeyCode::Esc => {
+                self.skipped.insert(goal);
+                self.predicting = None;
+                self.ask_prediction(lesson);
+            }
+            KeyCode::Backspace => {
+                text.pop();
+                *error = None;
+            }
+            _ => {
+                if let Some(c) = super::keys::typed_char(&key).filter(|c| !c.is_control()) {
+                    if text.chars().count() < 24 {
+                        text.push(c);
+                    }
+                    *error = None;
+                }
+            }
+        }
+        Cmd::None
+    }
+
+    /// The goal panel's lines about goal `i`'s prediction.
+    fn prediction_lines(&self, i: usize, g: &crate::content::Goal, t: &Theme, lines: &mut Vec<(String, Style)>) {
+        let Some(p) = &g.predict else { return };
+        if let Some((goal, text, error)) = &self.predicting {
+            if *goal == i {
+                lines.push((format!("  Predict first: {}", p.question), t.notice));
+                lines.push((format!("  Your prediction › {text}▏"), t.accent));
+                if let Some(e) = error {
+                    lines.push((format!("  {e}: type a number, then Enter"), t.notice));
+                }
+                return;
+            }
+        }
+        let Some(predicted) = self.predictions.get(&i) else {
+            return;
+        };
+        match self.measured.get(&i) {
+            Some(m) if p.within(*predicted, *m) => lines.push((
+                format!(
+                    "  you predicted {} · the lab measured {} · within {} ✓",
+                    plain(*predicted),
+                    plain(*m),
+                    plain(p.tolerance)
+                ),
+                t.done,
+            )),
+            Some(m) => lines.push((
+                format!(
+                    "  you predicted {} · the lab measured {} · ✗ off by {} (within {} counts)",
+                    plain(*predicted),
+                    plain(*m),
+                    plain((predicted - m).abs()),
+                    plain(p.tolerance)
+                ),
+                t.notice,
+            )),
+            None => lines.push((
+                format!("  you predicted {} · now run the lab and see", plain(*predicted)),
+                t.dim,
+            )),
+        }
     }
 
     /// Builds the lab for the current step: from the latest scenario at or before it, when the
@@ -187,6 +344,10 @@ impl LessonView {
         self.revealed = false;
         self.met.clear();
         self.help_level = 0;
+        self.predictions.clear();
+        self.measured.clear();
+        self.predicting = None;
+        self.skipped.clear();
     }
 
     fn is_check_step(&self, lesson: &Lesson) -> bool {
@@ -203,6 +364,7 @@ impl LessonView {
             return CHECK_HINTS.to_vec();
         }
         match &self.pane {
+            Some(_) if self.predicting.is_some() => PREDICT_HINTS.to_vec(),
             Some(pane) if pane.typing() => pane.hints(),
             Some(pane) => LAB_STEP_HINTS.iter().copied().chain(pane.hints()).collect(),
             None => READ_HINTS.to_vec(),
@@ -234,6 +396,7 @@ impl LessonView {
                 ("☐", t.text)
             };
             lines.push((format!("{mark} {}", g.text), style));
+            self.prediction_lines(*i, g, t, &mut lines);
         }
         if let Some((_, g)) = goals.iter().find(|(i, _)| !self.met.contains(i)).or(goals.first()) {
             if self.help_level >= 1 {
@@ -273,6 +436,7 @@ impl LessonView {
         self.revealed = false;
         self.help_level = 0;
         self.setup_lab(lesson, false);
+        self.ask_prediction(lesson);
         Cmd::Visit(self.lesson, step)
     }
 
@@ -281,8 +445,13 @@ impl LessonView {
         let Some(pane) = &self.pane else { return };
         let metrics = pane.lab.metrics();
         for (i, goal) in lesson.goals.iter().enumerate().filter(|(_, g)| g.step == self.step) {
-            if goal.check.holds(&metrics) {
+            if !self.met.contains(&i) && goal.check.holds(&metrics) {
                 self.met.insert(i);
+                if let Some(p) = &goal.predict {
+                    if let Some(x) = metrics[p.metric.as_str()].as_f64() {
+                        self.measured.insert(i, x);
+                    }
+                }
             }
         }
     }
@@ -323,6 +492,9 @@ impl LessonView {
         let lesson = &ctx.content.lessons[self.lesson];
         let count = lesson.step_count();
         let with_lab = self.shows_lab(lesson);
+        if with_lab && self.predicting.is_some() {
+            return self.predict_key(key, lesson);
+        }
         if with_lab && self.pane.as_ref().is_some_and(LabPane::typing) {
             self.lab_key(key, lesson);
             return Cmd::None;

@@ -84,3 +84,11 @@ pub fn answer(app: &mut App, right: bool) {
     };
     press(app, &keys);
 }
+
+/// The screen as text, drawn through ratatui's TestBackend at `width`×`height`.
+pub fn render_text(app: &mut App, width: u16, height: u16) -> String {
+    sdlab::tui::update(app, sdlab::tui::Msg::Resize(width, height));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| sdlab::tui::view::view(app, f)).unwrap();
+    terminal.backend().to_string()
+}
