@@ -257,3 +257,33 @@ fn a_lesson_goal_ticks_as_the_lab_is_driven_and_the_place_is_kept() {
     s.send("\x03");
     wait_exit(&mut s);
 }
+
+#[test]
+fn a_prediction_is_typed_then_the_lab_measures_it_in_a_real_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Session::start(home.path());
+    s.wait_for("home", |sc| sc.contains("Modules"));
+    s.send("\x10");
+    s.wait_for("go to anything", |sc| sc.contains("Go to anything"));
+    s.send("hash and modulo sharding");
+    s.wait_for("the lesson among the results", |sc| {
+        sc.contains("sharding/04-hash-and-modulo-sharding")
+    });
+    s.send("\x1b[B\r");
+    s.wait_for("the lesson", |sc| sc.contains("Step 1 of"));
+    s.send("nnn");
+    s.wait_for("the question", |sc| sc.contains("Predict first"));
+    s.send("0.8\r");
+    s.wait_for("the prediction kept", |sc| sc.contains("you predicted 0.8"));
+    s.send("a");
+    s.wait_for("prediction against measurement", |sc| {
+        sc.contains("the lab measured") && sc.contains("✓")
+    });
+    s.send("\x03");
+    wait_exit(&mut s);
+    let state = std::fs::read_to_string(home.path().join("state.toml")).unwrap();
+    assert!(
+        state.contains("\"sharding/04-hash-and-modulo-sharding#1\" = 0.8"),
+        "{state}"
+    );
+}
