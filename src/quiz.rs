@@ -61,7 +61,7 @@ pub fn grade(question: &Question, response: &Response, seconds: f64) -> Grade {
         }
         (Kind::TrueFalse { truth }, Response::TrueFalse(said)) => (truth == said, f64::from(u8::from(truth == said))),
         (Kind::Numeric { answer, tolerance, .. }, Response::Numeric(x)) => {
-            let ok = (x - answer).abs() <= *tolerance;
+            let ok = tolerance.accepts(*answer, *x);
             (ok, f64::from(u8::from(ok)))
         }
         (Kind::Order { items }, Response::Order(order)) => {
@@ -97,6 +97,70 @@ pub fn grade(question: &Question, response: &Response, seconds: f64) -> Grade {
         (false, _) => Rating::Again,
     };
     Grade { correct, score, rating }
+}
+
+/// Reads an estimate as people write one: `2800`, `2,800`, `2 800`, `2.8k`, `3e3`, `1.2M` or
+/// `1.2m` (million: nobody estimates in milli-units), `2.8 thousand`, `~3000`, and the question's
+/// own unit after the number (`270 TB`, `10%`). The error says what to type instead.
+pub fn parse_estimate(text: &str, unit: &str) -> Result<f64, String> {
+    let mut s = text.trim().trim_start_matches(['~', '≈']).trim().to_string();
+    if unit.contains('$') {
+        s = s.trim_start_matches('$').to_string();
+    }
+    if s.is_empty() {
+        return Err("type a number first, e.g. 2800 or 2.8k".into());
+    }
+    let unit = unit.trim();
+    if !unit.is_empty() && s.len() > unit.len() {
+        let cut = s.len() - unit.len();
+        if s.is_char_boundary(cut) && s[cut..].eq_ignore_ascii_case(unit) {
+            s.truncate(cut);
+            s = s.trim_end().to_string();
+        }
+    }
+    if let Some(rest) = s.strip_suffix('%') {
+        if unit != "%" {
+            return Err(format!("this answer is in {unit}, not a percentage"));
+        }
+        s = rest.trim_end().to_string();
+    }
+    let lower = s.to_ascii_lowercase();
+    let (number, scale) = [
+        ("thousand", 1e3),
+        ("million", 1e6),
+        ("billion", 1e9),
+        ("trillion", 1e12),
+        ("bn", 1e9),
+        ("k", 1e3),
+        ("m", 1e6),
+        ("b", 1e9),
+    ]
+    .iter()
+    .find_map(|(suffix, scale)| lower.strip_suffix(suffix).map(|n| (n.trim_end(), *scale)))
+    .unwrap_or((lower.as_str(), 1.0));
+    let digits = thousands(number)?;
+    match digits.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x * scale),
+        _ => Err("not a number: type digits, e.g. 2800, 2.8k or 3e3".into()),
+    }
+}
+
+/// Removes thousands separators (commas, spaces, underscores), refusing a comma that cannot be
+/// one: `2,8` is a decimal comma, and silently reading it as 28 would mark a right answer wrong.
+fn thousands(number: &str) -> Result<String, String> {
+    let compact: String = number.chars().filter(|c| !c.is_whitespace() && *c != '_').collect();
+    if !compact.contains(',') {
+        return Ok(compact);
+    }
+    let whole = compact.split(['.', 'e']).next().unwrap_or("");
+    let mut groups = whole.split(',');
+    let first = groups.next().unwrap_or("");
+    let grouped = (1..=3).contains(&first.trim_start_matches('-').len()) && groups.all(|g| g.len() == 3);
+    if grouped {
+        Ok(compact.replace(',', ""))
+    } else {
+        Err("use a point for decimals (2.8) and commas only between thousands (2,800)".into())
+    }
 }
 
 /// One card's memory state and its review history, as saved in the state file.
@@ -331,6 +395,7 @@ pub fn anki_tsv(content: &Content) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::content::quiz::Tolerance;
     use chrono::TimeZone;
 
     fn q(kind: Kind) -> Question {
@@ -362,7 +427,7 @@ mod tests {
 
         let numeric = q(Kind::Numeric {
             answer: 143.0,
-            tolerance: 5.0,
+            tolerance: Tolerance::Absolute(5.0),
             unit: "servers".into(),
         });
         assert!(grade(&numeric, &Response::Numeric(140.0), 20.0).correct);
@@ -380,6 +445,68 @@ mod tests {
             grade(&order, &Response::Order(vec![3, 2, 1, 0]), 20.0).rating,
             Rating::Again
         );
+    }
+
+    #[test]
+    fn estimates_parse_as_people_write_them() {
+        let ok = |s: &str, unit: &str| parse_estimate(s, unit).unwrap_or_else(|e| panic!("{s}: {e}"));
+        for (text, want) in [
+            ("2800", 2800.0),
+            ("2,800", 2800.0),
+            ("2 800", 2800.0),
+            ("2.8k", 2800.0),
+            ("2.8K", 2800.0),
+            ("2.8 k", 2800.0),
+            ("3e3", 3000.0),
+            ("~3000", 3000.0),
+            ("~ 3k", 3000.0),
+            ("≈2.8k", 2800.0),
+            ("1.2M", 1_200_000.0),
+            ("1.2m", 1_200_000.0),
+            ("1.2 million", 1_200_000.0),
+            ("2.8 thousand", 2800.0),
+            ("2bn", 2e9),
+            ("1,234,567.5", 1_234_567.5),
+            ("2,778 req/s", 2778.0),
+            ("2778 REQ/S", 2778.0),
+            ("-5", -5.0),
+            ("0.75", 0.75),
+        ] {
+            assert_eq!(ok(text, "req/s"), want, "{text}");
+        }
+        assert_eq!(ok("10%", "%"), 10.0);
+        assert_eq!(ok("99.9 %", "%"), 99.9);
+        assert_eq!(ok("270 TB", "TB"), 270.0);
+        assert_eq!(ok("270tb", "TB"), 270.0);
+        assert_eq!(ok("$600", "$"), 600.0);
+        for bad in ["", "  ", "abc", "2,8", "28,00", "1,2345", "3 servers", "2.8q", "1e999"] {
+            assert!(parse_estimate(bad, "req/s").is_err(), "{bad:?} was accepted");
+        }
+        let e = parse_estimate("10%", "req/s").unwrap_err();
+        assert!(e.contains("req/s"), "{e}");
+    }
+
+    /// 2,778 req/s (8M users × 30 requests / 86,400 s) answered as "3,000" is the interview
+    /// answer; with a 10% relative tolerance it counts, and 2,000 does not.
+    #[test]
+    fn a_relative_tolerance_accepts_interview_rounding() {
+        let rps = q(Kind::Numeric {
+            answer: 2778.0,
+            tolerance: Tolerance::Percent(10.0),
+            unit: "req/s".into(),
+        });
+        let answer = |s: &str| grade(&rps, &Response::Numeric(parse_estimate(s, "req/s").unwrap()), 20.0).correct;
+        assert!(answer("3,000"));
+        assert!(answer("2.8k"));
+        assert!(answer("3e3"));
+        assert!(answer("2550"));
+        assert!(!answer("2450"));
+        assert!(!answer("2000"));
+        assert!(!answer("3.1k"));
+        assert!(!answer("28k"));
+        assert_eq!(Tolerance::Percent(10.0).band(2778.0), 277.8);
+        // The edge of an absolute band counts despite binary rounding.
+        assert!(Tolerance::Absolute(0.1).accepts(2.8, 2.9));
     }
 
     #[test]

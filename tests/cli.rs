@@ -148,6 +148,8 @@ fn check_names_file_and_line_of_every_problem_and_exits_1() {
         "content/quizzes/alpha.toml:20: question alpha-mixed: `choices` does not belong to kind = \"truefalse\"",
         "content/quizzes/alpha.toml:27: question alpha-mixed: unknown term \"nope\"",
         "content/quizzes/alpha.toml:28: question alpha-mixed: unknown lesson \"alpha/99-missing\"",
+        "content/quizzes/alpha.toml:35: question alpha-wide-tolerance: tolerance_pct must be above 0 and at most 50 (it is 80)",
+        "content/quizzes/alpha.toml:46: question alpha-two-tolerances: give `tolerance` (absolute) or `tolerance_pct` (relative), not both",
         "lessons/alpha/03-lab.md:7: goal check: lab ring has no metric \"speed\"",
         "lessons/alpha/03-lab.md:14: goal step 9 does not exist",
         "lessons/alpha/03-lab.md:21: goal scenario: vnodes must be 1 to 1000",

@@ -16,7 +16,7 @@ use super::view::{draw_scrolled, list_window, panel, reading_area, reading_key, 
 use crate::content::markdown::{render, Rendered};
 use crate::content::quiz::{fmt_num, Kind, Question};
 use crate::content::Content;
-use crate::quiz::{choose, counts, grade, mastery, shuffled_order, Grade, Response, Selection};
+use crate::quiz::{choose, counts, grade, mastery, parse_estimate, shuffled_order, Grade, Response, Selection};
 
 pub struct QuizView {
     pub phase: Phase,
@@ -278,10 +278,11 @@ impl QuizView {
                 },
                 _ => {}
             },
-            Kind::Numeric { .. } => match key.code {
-                KeyCode::Enter => match parse_number(&a.input) {
-                    Some(x) => submit = Some(Response::Numeric(x)),
-                    None => a.error = Some(format!("{:?} is not a number; type digits, e.g. 143 or 2.5", a.input)),
+            Kind::Numeric { unit, .. } => match key.code {
+                // The input stays in its field for mending; the error only says what is wrong.
+                KeyCode::Enter => match parse_estimate(&a.input, unit) {
+                    Ok(x) => submit = Some(Response::Numeric(x)),
+                    Err(e) => a.error = Some(format!("Not an estimate yet: {e}.")),
                 },
                 KeyCode::Backspace => {
                     a.input.pop();
@@ -482,14 +483,13 @@ impl QuizView {
             None => question_markdown(q, a),
             Some(g) => feedback_markdown(&app.content, q, a, g),
         };
-        let status = match (g, &a.error) {
-            (Some(g), _) if g.correct => Line::styled(format!("✓ Correct ({})", rating_word(g)), t.done),
-            (Some(g), _) => Line::styled(
+        let status = match g {
+            Some(g) if g.correct => Line::styled(format!("✓ Correct ({})", rating_word(g)), t.done),
+            Some(g) => Line::styled(
                 format!("✗ Not quite — scheduled again soon ({})", rating_word(g)),
                 t.notice,
             ),
-            (None, Some(e)) => Line::styled(e.clone(), t.notice),
-            (None, None) => Line::styled(input_line(q, a), t.accent),
+            None => Line::styled(input_line(q, a), t.accent),
         };
         if g.is_some() {
             // Feedback: the verdict on top, the explanation below it (scrollable, with links).
@@ -506,6 +506,9 @@ impl QuizView {
             let mut lines = render(&md, column.width, &t.markdown, None).lines;
             lines.push(Line::default());
             lines.push(status);
+            if let Some(e) = &a.error {
+                lines.push(Line::styled(e.clone(), t.notice));
+            }
             let overflow = lines.len().saturating_sub(usize::from(column.height));
             draw_scrolled(frame, column, lines, overflow);
         }
@@ -553,17 +556,6 @@ fn move_item(a: &mut Answer, delta: isize) {
         a.order.swap(a.cursor, j as usize);
         a.cursor = j as usize;
     }
-}
-
-/// Accepts "143", "2.5", "1,000,000", "1e6" and a trailing "%".
-fn parse_number(s: &str) -> Option<f64> {
-    let cleaned: String = s
-        .trim()
-        .trim_end_matches('%')
-        .chars()
-        .filter(|c| *c != ',' && *c != '_' && !c.is_whitespace())
-        .collect();
-    cleaned.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
 fn new_answer(q: &Question, now: DateTime<Utc>) -> Answer {
@@ -640,7 +632,10 @@ fn feedback_markdown(content: &Content, q: &Question, a: &Answer, g: Grade) -> S
             picked.join("; ")
         }
         Kind::TrueFalse { .. } => if a.truth == Some(true) { "True" } else { "False" }.into(),
-        Kind::Numeric { unit, .. } => format!("{} {unit}", parse_number(&a.input).map(fmt_num).unwrap_or_default()),
+        Kind::Numeric { unit, .. } => format!(
+            "{} {unit}",
+            parse_estimate(&a.input, unit).map(fmt_num).unwrap_or_default()
+        ),
         Kind::Order { items } => a
             .order
             .iter()

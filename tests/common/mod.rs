@@ -52,7 +52,7 @@ pub fn answer(app: &mut App, right: bool) {
             let x = if right {
                 *answer
             } else {
-                answer + tolerance * 10.0 + 1.0
+                answer + tolerance.band(*answer) * 10.0 + 1.0
             };
             format!("{x} <enter>")
         }
