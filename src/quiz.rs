@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use rs_fsrs::{Card, Rating, FSRS};
 use serde::{Deserialize, Serialize};
 
@@ -180,6 +181,52 @@ pub struct Review {
     pub seconds: f64,
 }
 
+/// A grade the learner changed on the feedback screen: the card goes back to how it stood before
+/// the answer and is scheduled again with the chosen rating, as if that had been the grade.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Regrade {
+    pub id: String,
+    /// The card before this answer was scheduled (`None`: the question was new).
+    pub before: Option<CardRecord>,
+    pub grade: Grade,
+    pub seconds: f64,
+    /// When the answer was given.
+    pub at: DateTime<Utc>,
+}
+
+impl Regrade {
+    pub fn apply(self, cards: &mut BTreeMap<String, CardRecord>) {
+        match self.before {
+            Some(before) => {
+                cards.insert(self.id.clone(), before);
+            }
+            None => {
+                cards.remove(&self.id);
+            }
+        }
+        review(cards, &self.id, self.grade, self.seconds, self.at);
+    }
+}
+
+pub fn rating_of(n: u8) -> Option<Rating> {
+    match n {
+        1 => Some(Rating::Again),
+        2 => Some(Rating::Hard),
+        3 => Some(Rating::Good),
+        4 => Some(Rating::Easy),
+        _ => None,
+    }
+}
+
+pub fn rating_word(rating: Rating) -> &'static str {
+    match rating {
+        Rating::Again => "again",
+        Rating::Hard => "hard",
+        Rating::Good => "good",
+        Rating::Easy => "easy",
+    }
+}
+
 /// Schedules the next review of a card with FSRS (default parameters) and records the review.
 pub fn review(cards: &mut BTreeMap<String, CardRecord>, id: &str, grade: Grade, seconds: f64, now: DateTime<Utc>) {
     let record = cards.entry(id.to_string()).or_insert_with(|| CardRecord {
@@ -272,6 +319,26 @@ pub enum Selection {
     Weakest,
     Module(String),
     Lesson(String),
+    /// These questions (ids) in this order: the ones missed in a session, asked again.
+    Questions(Vec<String>),
+}
+
+/// Unseen questions dealt round-robin across modules (each module's first question, then each
+/// one's second…), so a new learner's "due now" spans the course instead of one module. A
+/// question's place in its module is counted over the whole bank, so the modules a session did
+/// not reach come first in the next one.
+fn interleaved(content: &Content, unseen: Vec<usize>) -> Vec<usize> {
+    let module_order = |i: usize| content.module_idx(&content.questions[i].module).unwrap_or(usize::MAX);
+    let mut place = vec![0; content.questions.len()];
+    let mut per_module: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, p) in place.iter_mut().enumerate() {
+        let n = per_module.entry(module_order(i)).or_default();
+        *p = *n;
+        *n += 1;
+    }
+    let mut ranked: Vec<(usize, usize, usize)> = unseen.into_iter().map(|i| (place[i], module_order(i), i)).collect();
+    ranked.sort_unstable();
+    ranked.into_iter().map(|(_, _, i)| i).collect()
 }
 
 pub const SESSION_LENGTH: usize = 10;
@@ -284,7 +351,11 @@ pub fn choose(
     now: DateTime<Utc>,
 ) -> Vec<usize> {
     let all = 0..content.questions.len();
-    let module_order = |q: &Question| content.module_idx(&q.module).unwrap_or(usize::MAX);
+    let unseen = || {
+        (0..content.questions.len())
+            .filter(|&i| !cards.contains_key(&content.questions[i].id))
+            .collect::<Vec<usize>>()
+    };
     let mut chosen: Vec<usize> = match selection {
         Selection::Due => {
             let mut due: Vec<usize> = all
@@ -292,10 +363,7 @@ pub fn choose(
                 .filter(|&i| cards.get(&content.questions[i].id).is_some_and(|r| r.card.due <= now))
                 .collect();
             due.sort_by_key(|&i| cards[&content.questions[i].id].card.due);
-            let new = all.filter(|&i| !cards.contains_key(&content.questions[i].id));
-            let mut new: Vec<usize> = new.collect();
-            new.sort_by_key(|&i| (module_order(&content.questions[i]), i));
-            due.extend(new);
+            due.extend(interleaved(content, unseen()));
             due
         }
         Selection::Weakest => {
@@ -308,7 +376,7 @@ pub fn choose(
                 .collect();
             seen.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let mut v: Vec<usize> = seen.into_iter().map(|(_, i)| i).collect();
-            v.extend((0..content.questions.len()).filter(|&i| !cards.contains_key(&content.questions[i].id)));
+            v.extend(interleaved(content, unseen()));
             v
         }
         Selection::Module(m) => {
@@ -331,6 +399,10 @@ pub fn choose(
             }
             v
         }
+        Selection::Questions(ids) => ids
+            .iter()
+            .filter_map(|id| content.questions.iter().position(|q| &q.id == id))
+            .collect(),
     };
     chosen.truncate(SESSION_LENGTH);
     chosen
@@ -359,34 +431,120 @@ pub fn shuffled_order(question: &Question) -> Vec<usize> {
     order
 }
 
-/// Anki-importable TSV: front, back, tags (the module). Fields hold no tab or newline; line
-/// breaks become `<br>`, which Anki renders.
-pub fn anki_tsv(content: &Content) -> String {
-    let clean = |s: &str| {
-        s.trim()
-            .replace('\t', " ")
-            .replace("\r\n", "<br>")
-            .replace('\n', "<br>")
+/// Markdown as one line of plain text, for the terminal outside the TUI: emphasis and code
+/// marks are dropped, breaks and paragraphs become spaces.
+pub fn plain_text(markdown: &str) -> String {
+    let mut out = String::new();
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item) => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Markdown as HTML on one line (Anki renders HTML in fields): bold, italics and code as tags,
+/// text escaped so a `<` in a prompt is not read as a tag, code-block lines kept with `<br>`.
+pub fn anki_html(markdown: &str) -> String {
+    let escape = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('\t', "    ")
     };
     let mut out = String::new();
+    let mut in_code_block = false;
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Text(t) if in_code_block => {
+                out.push_str(&escape(t.trim_end_matches('\n')).replace('\n', "<br>"));
+            }
+            Event::Text(t) => out.push_str(&escape(&t)),
+            Event::Code(t) => out.push_str(&format!("<code>{}</code>", escape(&t))),
+            Event::SoftBreak => out.push(' '),
+            Event::HardBreak => out.push_str("<br>"),
+            Event::Start(Tag::Strong) => out.push_str("<b>"),
+            Event::End(TagEnd::Strong) => out.push_str("</b>"),
+            Event::Start(Tag::Emphasis) => out.push_str("<i>"),
+            Event::End(TagEnd::Emphasis) => out.push_str("</i>"),
+            Event::Start(Tag::Item) => out.push_str("<br>• "),
+            Event::Start(Tag::CodeBlock(_)) => {
+                in_code_block = true;
+                out.push_str("<br><pre>");
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                in_code_block = false;
+                out.push_str("</pre>");
+            }
+            Event::End(TagEnd::Paragraph) => out.push_str("<br><br>"),
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => out.push_str("<br>"),
+            Event::End(TagEnd::TableCell) => out.push_str(" | "),
+            _ => {}
+        }
+    }
+    // A block after a paragraph would otherwise leave three breaks: one blank line is enough.
+    while out.contains("<br><br><br>") {
+        out = out.replace("<br><br><br>", "<br><br>");
+    }
+    let mut out = out.trim().to_string();
+    while let Some(rest) = out.strip_suffix("<br>") {
+        out = rest.trim_end().to_string();
+    }
+    while let Some(rest) = out.strip_prefix("<br>") {
+        out = rest.trim_start().to_string();
+    }
+    out.replace(['\r', '\n'], " ")
+}
+
+/// The answer side built from its parts: `answer_text` numbers its lines ("1. …"), which
+/// Markdown would read as a list and renumber.
+fn anki_answer(q: &Question) -> String {
+    let numbered = |texts: &mut dyn Iterator<Item = (usize, &String)>| {
+        texts
+            .map(|(i, t)| format!("{}. {}", i + 1, anki_html(t)))
+            .collect::<Vec<_>>()
+            .join("<br>")
+    };
+    match &q.kind {
+        Kind::Choice { choices, correct } => numbered(&mut correct.iter().map(|&i| (i, &choices[i]))),
+        Kind::Order { items } => numbered(&mut items.iter().enumerate()),
+        Kind::Recall { points } => points
+            .iter()
+            .map(|p| format!("• {}", anki_html(p)))
+            .collect::<Vec<_>>()
+            .join("<br>"),
+        Kind::TrueFalse { .. } | Kind::Numeric { .. } => q
+            .answer_text()
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;"),
+    }
+}
+
+/// Anki-importable TSV: front, back, tags (the module). Fields are HTML (Anki's import option
+/// "Allow HTML in fields") on one line each: no tab or newline inside a field.
+pub fn anki_tsv(content: &Content) -> String {
+    let mut out = String::new();
     for q in &content.questions {
-        let mut front = clean(&q.prompt);
+        let mut front = anki_html(&q.prompt);
         match &q.kind {
             Kind::Choice { choices, .. } => {
                 for (i, c) in choices.iter().enumerate() {
-                    front.push_str(&format!("<br>{}. {}", i + 1, clean(c)));
+                    front.push_str(&format!("<br>{}. {}", i + 1, anki_html(c)));
                 }
             }
             Kind::Order { items } => {
                 front.push_str("<br>Put in order:");
                 for &i in &shuffled_order(q) {
-                    front.push_str(&format!("<br>• {}", clean(&items[i])));
+                    front.push_str(&format!("<br>• {}", anki_html(&items[i])));
                 }
             }
             Kind::TrueFalse { .. } => front.push_str("<br>True or false?"),
             _ => {}
         }
-        let back = format!("{}<br><br>{}", clean(&q.answer_text()), clean(&q.explanation));
+        let back = format!("{}<br><br>{}", anki_answer(q), anki_html(&q.explanation));
         out.push_str(&format!("{front}\t{back}\tsdlab::{}\n", q.module));
     }
     out
@@ -617,6 +775,58 @@ mod tests {
                 later: 0
             }
         );
+    }
+
+    #[test]
+    fn markdown_is_stripped_for_the_terminal_and_rendered_for_anki() {
+        let md = "Page size is `skip = (page - 1) x size`, **not** *always* 0 < n & m.\n\n- one\n- two";
+        assert_eq!(
+            plain_text(md),
+            "Page size is skip = (page - 1) x size, not always 0 < n & m. one two"
+        );
+        let html = anki_html(md);
+        assert_eq!(
+            html,
+            "Page size is <code>skip = (page - 1) x size</code>, <b>not</b> <i>always</i> 0 &lt; n &amp; m.<br><br>• one<br>• two"
+        );
+        let code = anki_html("Look:\n\n```\na  b\nc\td\n```\n");
+        assert_eq!(code, "Look:<br><br><pre>a  b<br>c    d</pre>");
+        assert!(!code.contains('\n') && !code.contains('\t'));
+    }
+
+    /// A new learner's first "due now" session spans the course, one question per module in
+    /// module order, and the next one carries on with the modules not reached yet.
+    #[test]
+    fn due_now_interleaves_modules_for_a_new_learner() {
+        let (content, _) = Content::embedded();
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut cards = BTreeMap::new();
+        let first = choose(&content, &cards, &Selection::Due, now);
+        assert_eq!(first.len(), SESSION_LENGTH);
+        let modules: Vec<&str> = first.iter().map(|&i| content.questions[i].module.as_str()).collect();
+        let expected: Vec<&str> = content
+            .modules
+            .iter()
+            .take(SESSION_LENGTH)
+            .map(|m| m.id.as_str())
+            .collect();
+        assert_eq!(modules, expected);
+        for &i in &first {
+            let grade = grade(&content.questions[i], &Response::TrueFalse(true), 5.0);
+            review(&mut cards, &content.questions[i].id, grade, 5.0, now);
+        }
+        let second = choose(&content, &cards, &Selection::Due, now);
+        let modules: Vec<&str> = second.iter().map(|&i| content.questions[i].module.as_str()).collect();
+        let later: Vec<&str> = content.modules[SESSION_LENGTH..]
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect();
+        assert_eq!(&modules[..later.len()], later.as_slice());
+        assert_eq!(modules[later.len()], content.modules[0].id);
+        assert!(second.iter().all(|i| !first.contains(i)));
+        // Weakest-first deals unseen questions the same way.
+        let weakest = choose(&content, &BTreeMap::new(), &Selection::Weakest, now);
+        assert_eq!(weakest, first);
     }
 
     #[test]

@@ -76,6 +76,8 @@ pub enum Cmd {
     Reset(Option<String>),
     /// An answered question: reschedule its card.
     Review(String, crate::quiz::Grade, f64),
+    /// The learner changed the grade of the answer just scheduled: schedule it again.
+    Regrade(Box<crate::quiz::Regrade>),
     /// Open a lab (by id) as a sandbox.
     OpenLab(String),
     /// Start a quiz on this selection.
@@ -232,6 +234,10 @@ impl App {
             Cmd::Follow(link) => self.follow(&link),
             Cmd::Review(id, grade, seconds) => {
                 crate::quiz::review(&mut self.state.cards, &id, grade, seconds, (self.clock)());
+                self.save();
+            }
+            Cmd::Regrade(regrade) => {
+                regrade.apply(&mut self.state.cards);
                 self.save();
             }
             Cmd::OpenLab(id) => match super::lab::LabPane::new(&id, None) {

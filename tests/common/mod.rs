@@ -84,3 +84,14 @@ pub fn answer(app: &mut App, right: bool) {
     };
     press(app, &keys);
 }
+
+/// The screen drawn at `width`×`height`, as text.
+pub fn screen(app: &mut App, width: u16, height: u16) -> String {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    use sdlab::tui::{update, view::view, Msg};
+    update(app, Msg::Resize(width, height));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| view(app, f)).unwrap();
+    terminal.backend().to_string()
+}
