@@ -500,7 +500,7 @@ fn quiz(content: &Content, due: bool, export: Option<&[String]>, json: bool) -> 
         println!("{} due now · {} new · {} scheduled later", c.due, c.new, c.later);
         for q in &content.questions {
             if state.cards.get(&q.id).is_some_and(|r| r.card.due <= now) {
-                println!("  {:<12} {}", q.module, q.prompt.lines().next().unwrap_or(""));
+                println!("  {:<12} {}", q.module, crate::quiz::plain_text(&q.prompt));
             }
         }
         return Ok(0);

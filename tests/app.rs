@@ -400,7 +400,7 @@ fn a_prediction_is_asked_first_then_compared_with_what_the_lab_measures() {
         (measured - 0.8).abs() < 0.05,
         "4 → 5 under mod N moves about 4/5: {measured}"
     );
-    let screen = common::render_text(&mut app, 200, 60);
+    let screen = common::screen(&mut app, 200, 60);
     assert!(screen.contains("you predicted 0.8"), "{screen}");
     assert!(screen.contains("within 0.05 ✓"), "{screen}");
     // Kept in the state file: a new session does not ask again.
@@ -409,4 +409,221 @@ fn a_prediction_is_asked_first_then_compared_with_what_the_lab_measures() {
         again.state.predictions.get("sharding/04-hash-and-modulo-sharding#1"),
         Some(&0.8)
     );
+}
+
+/// A quiz of the first question of each of these kinds, in that order.
+fn quiz_of_kinds(app: &mut sdlab::tui::App, kinds: &[&str]) -> Vec<String> {
+    let ids: Vec<String> = kinds
+        .iter()
+        .map(|k| {
+            app.content
+                .questions
+                .iter()
+                .find(|q| q.kind.name() == *k)
+                .unwrap_or_else(|| panic!("a {k} question"))
+                .id
+                .clone()
+        })
+        .collect();
+    app.apply(sdlab::tui::app::Cmd::Quiz(sdlab::quiz::Selection::Questions(
+        ids.clone(),
+    )));
+    ids
+}
+
+fn quiz_phase(app: &sdlab::tui::App) -> &sdlab::tui::quiz::Phase {
+    let Screen::Quiz(view) = app.screen() else {
+        panic!("left the quiz")
+    };
+    &view.phase
+}
+
+#[test]
+fn backspace_on_feedback_keeps_the_quiz_and_esc_ends_it_with_the_summary() {
+    use sdlab::tui::quiz::Phase;
+    let mut app = common::app();
+    app.clock = common::fixed_now;
+    press(&mut app, "t <enter>");
+    common::answer(&mut app, true);
+    press(&mut app, "<bs> <bs>");
+    assert!(
+        matches!(quiz_phase(&app), Phase::Feedback(..)),
+        "Backspace stays on the feedback"
+    );
+    press(&mut app, "<esc>");
+    let Phase::Summary(session) = quiz_phase(&app) else {
+        panic!("Esc shows the summary")
+    };
+    assert_eq!(session.results.len(), 1);
+}
+
+#[test]
+fn question_mark_opens_help_unless_a_text_is_being_typed() {
+    use sdlab::tui::quiz::Phase;
+    for kind in ["multiple choice", "true or false", "put in order"] {
+        let mut app = common::app();
+        quiz_of_kinds(&mut app, &[kind]);
+        press(&mut app, "?");
+        assert!(matches!(app.overlay, Overlay::Help(_)), "{kind}: ? opens help");
+    }
+    let mut app = common::app();
+    quiz_of_kinds(&mut app, &["design prompt"]);
+    press(&mut app, "why? <enter>");
+    assert!(matches!(app.overlay, Overlay::None));
+    let Phase::Asking(_, a) = quiz_phase(&app) else {
+        panic!()
+    };
+    assert_eq!(a.input, "why?");
+    press(&mut app, "?");
+    assert!(
+        matches!(app.overlay, Overlay::Help(_)),
+        "ticking key points: ? opens help"
+    );
+    let mut app = common::app();
+    quiz_of_kinds(&mut app, &["estimate"]);
+    press(&mut app, "3?");
+    assert!(matches!(app.overlay, Overlay::None));
+}
+
+#[test]
+fn an_estimate_error_keeps_the_input_once() {
+    use sdlab::tui::quiz::Phase;
+    let mut app = common::app();
+    quiz_of_kinds(&mut app, &["estimate"]);
+    press(&mut app, "12,34 <enter>");
+    let Phase::Asking(_, a) = quiz_phase(&app) else {
+        panic!("an error stays on the question")
+    };
+    assert_eq!(a.input, "12,34");
+    let error = a.error.clone().expect("an error");
+    assert!(
+        !error.contains("12,34"),
+        "the input is shown in its field, not again in {error:?}"
+    );
+    let screen = common::screen(&mut app, 80, 24);
+    assert_eq!(screen.matches("12,34").count(), 1, "{screen}");
+    press(&mut app, "<bs> <bs> <bs> <bs> <bs> 2.8k");
+    let Phase::Asking(_, a) = quiz_phase(&app) else {
+        panic!()
+    };
+    assert_eq!(a.input, "2.8k");
+    assert!(a.error.is_none());
+}
+
+#[test]
+fn a_design_answer_is_kept_beside_the_key_points_and_in_the_feedback() {
+    use sdlab::tui::quiz::Phase;
+    let mut app = common::app();
+    app.clock = common::fixed_now;
+    app.size = (80, 24);
+    quiz_of_kinds(&mut app, &["design prompt"]);
+    press(
+        &mut app,
+        "shard <space> by <space> user <space> id <c-j> cache <space> timelines",
+    );
+    let Phase::Asking(_, a) = quiz_phase(&app) else {
+        panic!()
+    };
+    assert_eq!(a.input, "shard by user id\ncache timelines");
+    press(&mut app, "<enter>");
+    let Phase::Asking(_, a) = quiz_phase(&app) else {
+        panic!("ticking")
+    };
+    assert!(a.revealed);
+    assert_eq!(a.input, "shard by user id\ncache timelines", "the text survives Enter");
+    let screen = common::screen(&mut app, 80, 24);
+    assert!(screen.contains("shard by user id"), "{screen}");
+    assert!(screen.contains("key points"), "{screen}");
+    press(&mut app, "1 <enter>");
+    assert!(matches!(quiz_phase(&app), Phase::Feedback(..)));
+    let screen = common::screen(&mut app, 120, 40);
+    assert!(screen.contains("shard by user id"), "{screen}");
+}
+
+#[test]
+fn the_summary_scrolls_and_reopens_what_was_missed() {
+    use sdlab::tui::quiz::Phase;
+    let mut app = common::app();
+    app.clock = common::fixed_now;
+    press(&mut app, "t <enter>");
+    for _ in 0..10 {
+        common::answer(&mut app, false);
+        press(&mut app, "<enter>");
+    }
+    let Screen::Quiz(view) = app.screen() else { panic!() };
+    let Phase::Summary(session) = &view.phase else {
+        panic!("summary after ten answers")
+    };
+    let last = app.content.questions[session.results[9].0].clone();
+    let last_words: String = sdlab::quiz::plain_text(&last.prompt).chars().take(24).collect();
+    let first_screen = common::screen(&mut app, 80, 24);
+    assert!(!first_screen.contains(&last_words), "the tenth row is below the fold");
+    press(&mut app, &"<down> ".repeat(9));
+    let Screen::Quiz(view) = app.screen() else { panic!() };
+    assert!(view.scroll > 0, "the summary scrolled");
+    assert_eq!(view.link, Some(9));
+    let screen = common::screen(&mut app, 80, 24);
+    assert!(screen.contains(&last_words), "{screen}");
+    press(&mut app, "<enter>");
+    let Phase::Review(_, r) = quiz_phase(&app) else {
+        panic!("Enter reviews the selected missed question")
+    };
+    assert_eq!(*r, 9);
+    assert!(common::screen(&mut app, 120, 40).contains("Missed question 10 of 10"));
+    press(&mut app, "<bs>");
+    assert!(
+        matches!(quiz_phase(&app), Phase::Summary(_)),
+        "Backspace returns to the summary"
+    );
+    press(&mut app, "<pgdn> <pgup>");
+    press(&mut app, "r");
+    let Phase::Asking(session, _) = quiz_phase(&app) else {
+        panic!("r asks the missed questions again")
+    };
+    assert_eq!(session.questions.len(), 10);
+    assert_eq!(app.content.questions[session.questions[9]].id, last.id);
+}
+
+#[test]
+fn the_learner_can_change_the_grade_and_the_card_follows_it() {
+    use sdlab::quiz::{review, Grade};
+    use sdlab::tui::quiz::Phase;
+    let mut app = common::app();
+    app.clock = common::fixed_now;
+    press(&mut app, "t <enter>");
+    common::answer(&mut app, true);
+    let Phase::Feedback(session, _, g) = quiz_phase(&app) else {
+        panic!()
+    };
+    let id = app.content.questions[session.questions[0]].id.clone();
+    let g = *g;
+    let auto = g.rating;
+    assert!(
+        common::screen(&mut app, 80, 24).contains("Grade: easy"),
+        "the grade is said"
+    );
+    let expected = |rating: rs_fsrs::Rating| {
+        let mut cards = std::collections::BTreeMap::new();
+        let grade = Grade { rating, ..g };
+        review(&mut cards, &id, grade, 0.0, common::fixed_now());
+        cards.remove(&id).unwrap()
+    };
+    let (easy, again) = (expected(rs_fsrs::Rating::Easy), expected(rs_fsrs::Rating::Again));
+    assert_eq!(auto, rs_fsrs::Rating::Easy);
+    assert_eq!(app.state.cards[&id], easy);
+    press(&mut app, "1");
+    assert_eq!(app.state.cards[&id], again, "rescheduled as again, one review recorded");
+    let Phase::Feedback(session, _, g) = quiz_phase(&app) else {
+        panic!()
+    };
+    assert_eq!(g.rating, rs_fsrs::Rating::Again);
+    assert_eq!(session.results[0].1.rating, rs_fsrs::Rating::Again);
+    let screen = common::screen(&mut app, 80, 24);
+    assert!(
+        screen.contains("Grade: again (your choice; automatic: easy)"),
+        "{screen}"
+    );
+    press(&mut app, "4");
+    assert_eq!(app.state.cards[&id], easy, "and back");
+    assert!(app.state.cards[&id].card.due > again.card.due);
 }

@@ -148,6 +148,8 @@ fn check_names_file_and_line_of_every_problem_and_exits_1() {
         "content/quizzes/alpha.toml:20: question alpha-mixed: `choices` does not belong to kind = \"truefalse\"",
         "content/quizzes/alpha.toml:27: question alpha-mixed: unknown term \"nope\"",
         "content/quizzes/alpha.toml:28: question alpha-mixed: unknown lesson \"alpha/99-missing\"",
+        "content/quizzes/alpha.toml:35: question alpha-wide-tolerance: tolerance_pct must be above 0 and at most 50 (it is 80)",
+        "content/quizzes/alpha.toml:46: question alpha-two-tolerances: give `tolerance` (absolute) or `tolerance_pct` (relative), not both",
         "lessons/alpha/03-lab.md:7: goal check: lab ring has no metric \"speed\"",
         "lessons/alpha/03-lab.md:14: goal step 9 does not exist",
         "lessons/alpha/03-lab.md:21: goal scenario: vnodes must be 1 to 1000",
@@ -255,6 +257,21 @@ fn the_lab_refuses_to_start_without_a_terminal() {
         .stderr(predicate::str::contains("needs a terminal"));
 }
 
+/// An Anki field's text: tags removed, entities decoded.
+fn untag(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
 #[test]
 fn anki_export_round_trips() {
     let home = tempfile::tempdir().unwrap();
@@ -281,26 +298,57 @@ fn anki_export_round_trips() {
         assert_eq!(fields.len(), 3, "front, back, tags: {line}");
         assert!(fields.iter().all(|f| !f.is_empty() && !f.contains('\r')));
         assert_eq!(fields[2], format!("sdlab::{}", q["module"].as_str().unwrap()));
-        let prompt_start: String = q["prompt"]
-            .as_str()
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap()
-            .chars()
-            .take(20)
-            .collect();
-        assert!(
-            fields[0].starts_with(prompt_start.trim()),
-            "{} vs {prompt_start}",
-            fields[0]
-        );
+        let front_text = untag(fields[0]);
+        let prompt_text = sdlab::quiz::plain_text(q["prompt"].as_str().unwrap());
+        let prompt_start: String = prompt_text.chars().take(20).collect();
+        assert!(front_text.starts_with(&prompt_start), "{front_text} vs {prompt_start}");
+        for field in &fields[..2] {
+            assert!(!field.contains('`') && !field.contains("**"), "raw Markdown in {field}");
+        }
     }
+    assert!(tsv.contains("<code>"), "inline code is rendered as HTML");
     sdlab(&home)
         .args(["quiz", "--export", "csv"])
         .arg(&file)
         .assert()
         .code(2);
+}
+
+/// A due card whose prompt has inline code prints as plain text: no backticks in the terminal.
+#[test]
+fn quiz_due_prints_prompts_without_markdown() {
+    use sdlab::quiz::{review, Grade};
+    let home = tempfile::tempdir().unwrap();
+    let (content, _) = sdlab::content::Content::embedded();
+    let q = content
+        .questions
+        .iter()
+        .find(|q| q.prompt.contains('`'))
+        .expect("a prompt with inline code");
+    let mut store = sdlab::state::Store::at(home.path().to_path_buf());
+    let (mut state, _) = store.load();
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(400);
+    let grade = Grade {
+        correct: false,
+        score: 0.0,
+        rating: rs_fsrs::Rating::Again,
+    };
+    review(&mut state.cards, &q.id, grade, 5.0, long_ago);
+    store.save(&state).unwrap();
+    let out = sdlab(&home)
+        .args(["quiz", "--due"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("1 due now"), "{text}");
+    let line = text.lines().nth(1).unwrap();
+    assert!(line.contains(&q.module), "{line}");
+    assert!(!line.contains('`') && !line.contains("**"), "{line}");
+    let first_code = q.prompt.split('`').nth(1).unwrap();
+    assert!(line.contains(first_code), "{line}");
 }
 
 #[test]

@@ -115,6 +115,55 @@ fn quiz_question_feedback_and_summary() {
     }
 }
 
+/// The screens issue 9 changed: an estimate's error under the kept input, a design answer above
+/// the key points being ticked, feedback after the learner changed the grade, and a summary of
+/// missed questions scrolled to the last one.
+#[test]
+fn quiz_estimate_recall_regrade_and_missed_summary() {
+    use sdlab::quiz::Selection;
+    use sdlab::tui::app::Cmd;
+    let first_of = |app: &App, kind: &str| {
+        app.content
+            .questions
+            .iter()
+            .find(|q| q.kind.name() == kind)
+            .unwrap()
+            .id
+            .clone()
+    };
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = common::app();
+        app.clock = common::fixed_now;
+        update(&mut app, Msg::Resize(w, h));
+        let ids = vec![first_of(&app, "estimate"), first_of(&app, "design prompt")];
+        app.apply(Cmd::Quiz(Selection::Questions(ids)));
+        press(&mut app, "12,34 <enter>");
+        insta::assert_snapshot!(format!("quiz_estimate_error_{w}x{h}"), draw(&mut app, w, h));
+        press(&mut app, "<bs> <bs> <bs> <bs> <bs> 2.8k <enter> 2");
+        insta::assert_snapshot!(format!("quiz_regraded_{w}x{h}"), draw(&mut app, w, h));
+        press(&mut app, "<enter>");
+        press(
+            &mut app,
+            "Shard <space> posts <space> by <space> user <space> id, <space> replicate <space> each <space> shard \
+             <space> three <space> ways <space> and <space> keep <space> a <space> cache <space> of <space> hot \
+             <space> timelines <space> in <space> front. <c-j> Fan <space> out <space> on <space> write.",
+        );
+        press(&mut app, "<enter> 1 <down> <down>");
+        insta::assert_snapshot!(format!("quiz_recall_ticking_{w}x{h}"), draw(&mut app, w, h));
+
+        let mut app = common::app();
+        app.clock = common::fixed_now;
+        update(&mut app, Msg::Resize(w, h));
+        press(&mut app, "t <enter>");
+        for _ in 0..10 {
+            common::answer(&mut app, false);
+            press(&mut app, "<enter>");
+        }
+        press(&mut app, &"<down> ".repeat(9));
+        insta::assert_snapshot!(format!("quiz_summary_missed_{w}x{h}"), draw(&mut app, w, h));
+    }
+}
+
 #[test]
 fn ring_lab_and_a_lesson_with_its_lab() {
     for (w, h) in [(80, 24), (120, 40)] {

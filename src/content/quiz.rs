@@ -15,10 +15,10 @@ pub enum Kind {
     TrueFalse {
         truth: bool,
     },
-    /// Correct when within `tolerance` (absolute) of `answer`.
+    /// Correct when within `tolerance` of `answer`.
     Numeric {
         answer: f64,
-        tolerance: f64,
+        tolerance: Tolerance,
         unit: String,
     },
     /// `items` in the correct order; shown shuffled.
@@ -40,6 +40,41 @@ impl Kind {
             Kind::Numeric { .. } => "estimate",
             Kind::Order { .. } => "put in order",
             Kind::Recall { .. } => "design prompt",
+        }
+    }
+}
+
+/// How far from the answer an estimate may land and still count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tolerance {
+    /// Plus or minus this much, in the question's unit: for exact counts (servers, shards) and
+    /// percentages, where being off by a few is a different answer.
+    Absolute(f64),
+    /// Plus or minus this percentage of the answer: for back-of-envelope estimates, where an
+    /// interview answer is rounded (3,000 for 2,778 req/s is a good answer).
+    Percent(f64),
+}
+
+impl Tolerance {
+    /// The half-width of the accepted band around `answer`.
+    pub fn band(self, answer: f64) -> f64 {
+        match self {
+            Tolerance::Absolute(t) => t,
+            Tolerance::Percent(p) => answer.abs() * p / 100.0,
+        }
+    }
+
+    pub fn accepts(self, answer: f64, x: f64) -> bool {
+        // A hair of slack so a value typed exactly on the edge (2.9 for 2.8 ± 0.1) counts
+        // despite binary rounding.
+        (x - answer).abs() <= self.band(answer) * (1.0 + 1e-9)
+    }
+
+    /// `± 0.5` or `within 10%`, as the learner reads it.
+    pub fn describe(self) -> String {
+        match self {
+            Tolerance::Absolute(t) => format!("± {}", fmt_num(t)),
+            Tolerance::Percent(p) => format!("within {}%", fmt_num(p)),
         }
     }
 }
@@ -70,7 +105,7 @@ impl Question {
                 answer,
                 tolerance,
                 unit,
-            } => format!("{} {unit} (± {})", fmt_num(*answer), fmt_num(*tolerance)),
+            } => format!("{} {unit} ({})", fmt_num(*answer), tolerance.describe()),
             Kind::Order { items } => items
                 .iter()
                 .enumerate()
@@ -114,6 +149,7 @@ struct RawQuestion {
     truth: Option<bool>,
     answer: Option<f64>,
     tolerance: Option<f64>,
+    tolerance_pct: Option<Spanned<f64>>,
     unit: Option<String>,
     items: Option<Vec<String>>,
     points: Option<Vec<String>>,
@@ -165,14 +201,15 @@ pub fn parse(
                 l.get_ref().clone(),
             ));
         }
-        let mut problem = |msg: String| problems.push(Problem::new(path, line, format!("{owner}: {msg}")));
+        let pct_line = q.tolerance_pct.as_ref().map_or(line, |t| lines.line(t.span().start));
+        let mut problem_at = |at: usize, msg: String| problems.push(Problem::new(path, at, format!("{owner}: {msg}")));
         if q.terms.is_empty() {
-            problem("list the glossary terms it tests in `terms`".into());
+            problem_at(line, "list the glossary terms it tests in `terms`".into());
         }
         if q.prompt.trim().is_empty() || q.explanation.trim().is_empty() {
-            problem("needs a prompt and an explanation".into());
+            problem_at(line, "needs a prompt and an explanation".into());
         }
-        let Some(kind) = kind_of(&q, &mut problem) else {
+        let Some(kind) = kind_of(&q, line, pct_line, &mut problem_at) else {
             continue;
         };
         out.push(Question {
@@ -188,14 +225,16 @@ pub fn parse(
     }
 }
 
-/// Checks the fields of the question's kind (and that no other kind's fields are set).
-fn kind_of(q: &RawQuestion, problem: &mut impl FnMut(String)) -> Option<Kind> {
+/// Checks the fields of the question's kind (and that no other kind's fields are set). Problems
+/// are reported on the question's line, or on `tolerance_pct`'s own line for that field.
+fn kind_of(q: &RawQuestion, line: usize, pct_line: usize, problem_at: &mut impl FnMut(usize, String)) -> Option<Kind> {
+    let mut problem = |msg: String| problem_at(line, msg);
     let fields: [(&str, bool); 8] = [
         ("choices", q.choices.is_some()),
         ("correct", q.correct.is_some()),
         ("truth", q.truth.is_some()),
         ("answer", q.answer.is_some()),
-        ("tolerance", q.tolerance.is_some()),
+        ("tolerance", q.tolerance.is_some() || q.tolerance_pct.is_some()),
         ("unit", q.unit.is_some()),
         ("items", q.items.is_some()),
         ("points", q.points.is_some()),
@@ -216,10 +255,20 @@ fn kind_of(q: &RawQuestion, problem: &mut impl FnMut(String)) -> Option<Kind> {
     let mut ok = true;
     for (name, set) in fields {
         if set && !allowed.contains(&name) {
+            let name = if name == "tolerance" && q.tolerance.is_none() {
+                "tolerance_pct"
+            } else {
+                name
+            };
             problem(format!("`{name}` does not belong to kind = {:?}", q.kind));
             ok = false;
         }
         if !set && allowed.contains(&name) {
+            let name = if name == "tolerance" {
+                "tolerance` (absolute) or `tolerance_pct"
+            } else {
+                name
+            };
             problem(format!("kind = {:?} needs `{name}`", q.kind));
             ok = false;
         }
@@ -261,11 +310,42 @@ fn kind_of(q: &RawQuestion, problem: &mut impl FnMut(String)) -> Option<Kind> {
             truth: q.truth.unwrap_or_default(),
         },
         "numeric" => {
-            let (answer, tolerance) = (q.answer.unwrap_or_default(), q.tolerance.unwrap_or_default());
-            if !(tolerance > 0.0 && tolerance.is_finite() && answer.is_finite()) {
-                problem(format!("tolerance must be a number above 0 (it is {tolerance})"));
+            let answer = q.answer.unwrap_or_default();
+            if !answer.is_finite() {
+                problem(format!("answer must be a finite number (it is {answer})"));
                 return None;
             }
+            let tolerance = match (q.tolerance, q.tolerance_pct.as_ref().map(|t| *t.get_ref())) {
+                (Some(_), Some(_)) => {
+                    problem_at(
+                        pct_line,
+                        "give `tolerance` (absolute) or `tolerance_pct` (relative), not both".into(),
+                    );
+                    return None;
+                }
+                (Some(t), None) if t > 0.0 && t.is_finite() => Tolerance::Absolute(t),
+                (Some(t), None) => {
+                    problem(format!("tolerance must be a number above 0 (it is {t})"));
+                    return None;
+                }
+                // Above 50% an estimate off by a factor of three would count.
+                (None, Some(p)) if p > 0.0 && p <= 50.0 && answer != 0.0 => Tolerance::Percent(p),
+                (None, Some(p)) if answer == 0.0 => {
+                    problem_at(
+                        pct_line,
+                        format!("tolerance_pct = {p} of an answer of 0 accepts only 0: use `tolerance`"),
+                    );
+                    return None;
+                }
+                (None, Some(p)) => {
+                    problem_at(
+                        pct_line,
+                        format!("tolerance_pct must be above 0 and at most 50 (it is {p})"),
+                    );
+                    return None;
+                }
+                (None, None) => return None,
+            };
             Kind::Numeric {
                 answer,
                 tolerance,

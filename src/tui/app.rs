@@ -76,6 +76,8 @@ pub enum Cmd {
     Reset(Option<String>),
     /// An answered question: reschedule its card.
     Review(String, crate::quiz::Grade, f64),
+    /// The learner changed the grade of the answer just scheduled: schedule it again.
+    Regrade(Box<crate::quiz::Regrade>),
     /// Open a lab (by id) as a sandbox.
     OpenLab(String),
     /// Keep a lesson goal's prediction (its state key, the number).
@@ -285,6 +287,10 @@ impl App {
             Cmd::OpenLab(id) => self.open_lab(&id),
             Cmd::Predict(key, value) => {
                 self.state.predictions.insert(key, value);
+                self.save();
+            }
+            Cmd::Regrade(regrade) => {
+                regrade.apply(&mut self.state.cards);
                 self.save();
             }
             Cmd::Quiz(selection) => {

@@ -52,7 +52,7 @@ pub fn answer(app: &mut App, right: bool) {
             let x = if right {
                 *answer
             } else {
-                answer + tolerance * 10.0 + 1.0
+                answer + tolerance.band(*answer) * 10.0 + 1.0
             };
             format!("{x} <enter>")
         }
@@ -85,10 +85,13 @@ pub fn answer(app: &mut App, right: bool) {
     press(app, &keys);
 }
 
-/// The screen as text, drawn through ratatui's TestBackend at `width`×`height`.
-pub fn render_text(app: &mut App, width: u16, height: u16) -> String {
-    sdlab::tui::update(app, sdlab::tui::Msg::Resize(width, height));
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| sdlab::tui::view::view(app, f)).unwrap();
+/// The screen drawn at `width`×`height`, as text.
+pub fn screen(app: &mut App, width: u16, height: u16) -> String {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    use sdlab::tui::{update, view::view, Msg};
+    update(app, Msg::Resize(width, height));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| view(app, f)).unwrap();
     terminal.backend().to_string()
 }
