@@ -32,9 +32,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Look up a glossary term (best match), or list every term
+    #[command(
+        after_help = "Exit status: 0 when a term is named by the query, 1 when none is (the terms whose \
+text mentions it are listed instead), 2 on a usage error such as a missing QUERY."
+    )]
     Glossary {
-        /// What to look for; typos are forgiven
-        #[arg(required_unless_present = "list")]
+        /// What to look for, typos forgiven (needed unless --list is given)
         query: Vec<String>,
         /// Print every term name, one per line
         #[arg(long)]
@@ -43,8 +46,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List the modules and their lessons
+    /// List the modules and their lessons, with your progress in each
     Lessons {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one lesson as plain text: its steps, then its check questions with answers
+    Lesson {
+        /// The lesson id (as `sdlab lessons` lists it), or the start of one that names one lesson
+        id: String,
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
@@ -161,12 +172,30 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
             Ok(0)
         }
         Some(Command::Glossary { query, list, json }) => {
+            let query = query.join(" ");
+            if query.trim().is_empty() && !list {
+                return Err("glossary needs a QUERY (sdlab glossary quorum) or --list for every term".into());
+            }
             let content = load(cli.content.as_deref())?;
-            Ok(glossary(&content, &query.join(" "), *list, *json))
+            Ok(glossary(&content, &query, *list, *json))
         }
         Some(Command::Lessons { json }) => {
             let content = load(cli.content.as_deref())?;
-            lessons(&content, *json);
+            let state = load_state()?;
+            lessons(&content, &state, *json);
+            Ok(0)
+        }
+        Some(Command::Lesson { id, json }) => {
+            let content = load(cli.content.as_deref())?;
+            let index = find_lesson(&content, id)?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&lesson_json(&content, index)).unwrap_or_default()
+                );
+            } else {
+                print!("{}", lesson_text(&content, index));
+            }
             Ok(0)
         }
         Some(Command::Progress { reset }) => {
@@ -281,9 +310,20 @@ fn glossary(content: &Content, query: &str, list: bool, json: bool) -> i32 {
         return 0;
     }
     let index = SearchIndex::terms(content);
-    let Some(Target::Term(best)) = index.search(query, 1).first().map(|h| h.target) else {
-        eprintln!("sdlab: no glossary term matches {query:?}");
-        return 1;
+    let hits = index.search(query, usize::MAX);
+    let named = hits.iter().find(|h| !h.mention).map(|h| h.target);
+    let Some(Target::Term(best)) = named else {
+        let mentions: Vec<&crate::content::Term> = hits
+            .iter()
+            .filter_map(|h| {
+                if let Target::Term(i) = h.target {
+                    Some(&content.terms[i])
+                } else {
+                    None
+                }
+            })
+            .collect();
+        return no_term_named(query.trim(), &mentions, json);
     };
     if json {
         let _ = writeln!(
@@ -324,6 +364,44 @@ fn glossary(content: &Content, query: &str, list: bool, json: bool) -> i32 {
     0
 }
 
+/// How many mentioning terms the text message names before "and N more".
+const MENTIONS_SHOWN: usize = 8;
+
+/// No term is named by the query: say so (stderr in text, a JSON error object on stdout with
+/// `--json`), with the terms whose text mentions it, and exit 1.
+fn no_term_named(query: &str, mentions: &[&crate::content::Term], json: bool) -> i32 {
+    let error = format!("no term named {query:?}");
+    if json {
+        let mentioned: Vec<serde_json::Value> = mentions
+            .iter()
+            .map(|t| serde_json::json!({ "id": t.id, "name": t.name }))
+            .collect();
+        let v = serde_json::json!({ "error": error, "query": query, "mentioned_in": mentioned });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return 1;
+    }
+    eprintln!("sdlab: {error}");
+    if !mentions.is_empty() {
+        let names: Vec<&str> = mentions.iter().take(MENTIONS_SHOWN).map(|t| t.name.as_str()).collect();
+        let more = match mentions.len().saturating_sub(MENTIONS_SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        eprintln!("mentioned in: {}{more}", names.join(", "));
+    }
+    1
+}
+
+/// The saved state, its trouble (a file moved aside) reported on stderr.
+fn load_state() -> Result<crate::state::State, String> {
+    let mut store = Store::locate().map_err(|e| e.to_string())?;
+    let (state, notice) = store.load();
+    if let Some(n) = notice {
+        eprintln!("sdlab: {n}");
+    }
+    Ok(state)
+}
+
 #[derive(Serialize)]
 struct ModuleJson<'a> {
     id: &'a str,
@@ -340,10 +418,28 @@ struct LessonJson<'a> {
     summary: &'a str,
     steps: Vec<&'a str>,
     terms: &'a [String],
+    lab: Option<&'a str>,
+    /// None until the learner opens the lesson.
+    progress: Option<ProgressJson>,
 }
 
-fn lessons(content: &Content, json: bool) {
+#[derive(Serialize)]
+struct ProgressJson {
+    /// The step the learner is on, counted from 1.
+    step: usize,
+    steps: usize,
+    completed: bool,
+}
+
+fn lessons(content: &Content, state: &crate::state::State, json: bool) {
     let mut out = io::stdout().lock();
+    let progress = |l: &crate::content::Lesson| {
+        state.lessons.get(&l.id).map(|p| ProgressJson {
+            step: p.step + 1,
+            steps: l.step_count(),
+            completed: p.completed,
+        })
+    };
     if json {
         let modules: Vec<ModuleJson> = content
             .modules
@@ -368,6 +464,8 @@ fn lessons(content: &Content, json: bool) {
                             summary: &l.summary,
                             steps,
                             terms: &l.terms,
+                            lab: l.lab.as_deref(),
+                            progress: progress(l),
                         }
                     })
                     .collect(),
@@ -380,8 +478,136 @@ fn lessons(content: &Content, json: bool) {
         let _ = writeln!(out, "{:>2}. {} ({}) — {}", i + 1, m.title, m.id, m.summary);
         for &l in &m.lessons {
             let l = &content.lessons[l];
-            let _ = writeln!(out, "      {:<44} {:>3} min  {}", l.id, l.minutes, l.title);
+            let mark = match progress(l) {
+                Some(p) if p.completed => "✓".to_string(),
+                Some(p) => format!("step {}/{}", p.step, p.steps),
+                None => String::new(),
+            };
+            let lab = l.lab.as_deref().map_or(String::new(), |lab| format!("  [lab: {lab}]"));
+            let _ = writeln!(out, "  {mark:<10} {:<44} {:>3} min  {}{lab}", l.id, l.minutes, l.title);
         }
+    }
+}
+
+/// A lesson by id, or by the start of an id when exactly one lesson has it.
+fn find_lesson(content: &Content, id: &str) -> Result<usize, String> {
+    if let Some(i) = content.lesson_idx(id) {
+        return Ok(i);
+    }
+    let matching: Vec<usize> = (0..content.lessons.len())
+        .filter(|&i| content.lessons[i].id.starts_with(id))
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(format!("no lesson {id:?}; `sdlab lessons` lists them")),
+        many => {
+            let ids: Vec<&str> = many.iter().take(4).map(|&i| content.lessons[i].id.as_str()).collect();
+            let more = if many.len() > 4 { ", …" } else { "" };
+            Err(format!(
+                "{id:?} starts {} lesson ids ({}{more}); give more of one",
+                many.len(),
+                ids.join(", ")
+            ))
+        }
+    }
+}
+
+/// Markdown as the reader sees it, without its markup, wrapped to the CLI's 80 columns.
+fn plain(markdown: &str) -> String {
+    render(markdown, 80, &MarkdownStyles::default(), None).plain()
+}
+
+/// A lesson as plain text: a header, each step under its heading, then the check questions with
+/// their answers (the text of the Markdown, never its markup).
+pub fn lesson_text(content: &Content, index: usize) -> String {
+    let l = &content.lessons[index];
+    let module = content
+        .module(&l.module)
+        .map_or(l.module.as_str(), |m| m.title.as_str());
+    let mut out = format!("{}\n{module} · {} · {} min", l.title, l.id, l.minutes);
+    if let Some(lab) = &l.lab {
+        out.push_str(&format!(" · lab: {lab}"));
+    }
+    out.push_str(&format!("\n\n{}", plain(&l.summary)));
+    let count = l.step_count();
+    let heading = |out: &mut String, n: usize, title: &str| {
+        let line = format!("Step {n} of {count} · {title}");
+        let rule = "─".repeat(line.chars().count());
+        out.push_str(&format!("\n{line}\n{rule}\n"));
+    };
+    for (i, step) in l.steps.iter().enumerate() {
+        heading(&mut out, i + 1, &step.title);
+        out.push_str(&plain(&step.body));
+    }
+    if !l.checks.is_empty() {
+        heading(&mut out, count, "Check yourself");
+        for (i, c) in l.checks.iter().enumerate() {
+            out.push_str(&format!("\n{}. {}", i + 1, plain(c.question.trim())));
+            let answer = plain(c.answer.trim());
+            for (j, line) in answer.lines().enumerate() {
+                let lead = if j == 0 { "   Answer: " } else { "           " };
+                out.push_str(&format!("{lead}{line}\n"));
+            }
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct StepJson<'a> {
+    title: &'a str,
+    /// The step's Markdown, as written.
+    markdown: &'a str,
+    /// The same as plain text, wrapped to 80 columns.
+    text: String,
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    question: &'a str,
+    answer: &'a str,
+}
+
+#[derive(Serialize)]
+struct OneLessonJson<'a> {
+    id: &'a str,
+    module: &'a str,
+    title: &'a str,
+    minutes: u32,
+    summary: &'a str,
+    lab: Option<&'a str>,
+    terms: &'a [String],
+    steps: Vec<StepJson<'a>>,
+    checks: Vec<CheckJson<'a>>,
+}
+
+fn lesson_json(content: &Content, index: usize) -> OneLessonJson<'_> {
+    let l = &content.lessons[index];
+    OneLessonJson {
+        id: &l.id,
+        module: &l.module,
+        title: &l.title,
+        minutes: l.minutes,
+        summary: &l.summary,
+        lab: l.lab.as_deref(),
+        terms: &l.terms,
+        steps: l
+            .steps
+            .iter()
+            .map(|s| StepJson {
+                title: &s.title,
+                markdown: &s.body,
+                text: plain(&s.body),
+            })
+            .collect(),
+        checks: l
+            .checks
+            .iter()
+            .map(|c| CheckJson {
+                question: c.question.trim(),
+                answer: c.answer.trim(),
+            })
+            .collect(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The command line as a user or script calls it.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -75,13 +77,262 @@ fn glossary_list_prints_every_term() {
 }
 
 #[test]
-fn glossary_without_a_match_fails() {
+fn glossary_without_a_match_says_so_and_exits_1() {
     let home = tempfile::tempdir().unwrap();
     sdlab(&home)
         .args(["glossary", "zzzzqqqq"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("no glossary term matches"));
+        .stdout("")
+        .stderr("sdlab: no term named \"zzzzqqqq\"\n");
+    let out = sdlab(&home)
+        .args(["glossary", "zzzzqqqq", "--json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["error"], "no term named \"zzzzqqqq\"");
+    assert_eq!(v["query"], "zzzzqqqq");
+    assert_eq!(v["mentioned_in"], serde_json::json!([]));
+}
+
+/// A word that names no term but is in the text of some: exit 1, and the terms that mention it.
+#[test]
+fn glossary_offers_the_terms_that_mention_a_word_no_term_is_named() {
+    let home = tempfile::tempdir().unwrap();
+    let (content, _) = sdlab::content::Content::embedded();
+    let word = common::mentioned_word(&content);
+    let expected = common::terms_mentioning(&content, &word);
+    assert!(expected.len() >= 2, "{word}: {expected:?}");
+    let out = sdlab(&home)
+        .args(["glossary", &word])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    let mut lines = err.lines();
+    assert_eq!(lines.next(), Some(format!("sdlab: no term named \"{word}\"").as_str()));
+    let mentioned = lines.next().and_then(|l| l.strip_prefix("mentioned in: ")).expect(&err);
+    let first = content.term(&expected[0]).unwrap().name.as_str();
+    assert!(expected.len() > 8 || mentioned.contains(first), "{mentioned}");
+
+    let out = sdlab(&home)
+        .args(["glossary", &word, "--json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let mut ids: Vec<String> = v["mentioned_in"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, expected, "every term whose text holds {word}, and no other");
+}
+
+/// "paxos" once printed JSON's entry and "zipf" Response compression's, with exit 0.
+#[test]
+fn glossary_paxos_and_zipf_never_answer_with_an_unrelated_term() {
+    let home = tempfile::tempdir().unwrap();
+    for (query, wrong) in [("paxos", "JSON\n"), ("zipf", "Response compression\n")] {
+        let out = sdlab(&home).args(["glossary", query]).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.starts_with(wrong), "{query}: {text}");
+        if out.status.code() == Some(1) {
+            assert!(String::from_utf8(out.stderr).unwrap().contains("no term named"));
+        }
+    }
+}
+
+#[test]
+fn glossary_without_a_query_is_a_usage_error_and_the_help_agrees() {
+    let home = tempfile::tempdir().unwrap();
+    let out = sdlab(&home)
+        .arg("glossary")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("needs a QUERY") && err.contains("--list"), "{err}");
+    sdlab(&home)
+        .args(["glossary", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[QUERY]...").and(predicate::str::contains("needed unless --list")));
+}
+
+#[test]
+fn lesson_prints_steps_and_answers_as_plain_text() {
+    let home = tempfile::tempdir().unwrap();
+    let (content, _) = sdlab::content::Content::embedded();
+    let first = &content.lessons[content.modules[0].lessons[0]];
+    // The start of an id is enough when it names one lesson.
+    let prefix = &first.id[..first.id.find('-').unwrap()];
+    let out = sdlab(&home)
+        .args(["lesson", prefix])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with(&format!("{}\n", first.title)), "{text}");
+    let count = first.step_count();
+    for (i, step) in first.steps.iter().enumerate() {
+        let heading = format!("Step {} of {count} · {}\n", i + 1, step.title);
+        assert!(text.contains(&heading), "missing {heading:?}");
+    }
+    assert!(text.contains(&format!("Step {count} of {count} · Check yourself")));
+    assert_eq!(text.matches("   Answer: ").count(), first.checks.len());
+    sdlab(&home)
+        .args(["lesson", "no/such-lesson"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no lesson \"no/such-lesson\""));
+    sdlab(&home)
+        .args(["lesson", "s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("give more of one"));
+}
+
+/// Every lesson prints without Markdown markup: no backticks, no `**`, no link syntax, no `#`
+/// headings (a code block's lines are its content, kept as written).
+#[test]
+fn every_lesson_prints_without_markdown_markup() {
+    let (content, _) = sdlab::content::Content::embedded();
+    for i in 0..content.lessons.len() {
+        let lesson = &content.lessons[i];
+        let mut code = std::collections::HashSet::new();
+        for step in &lesson.steps {
+            let mut inside = false;
+            for line in step.body.lines() {
+                if line.trim_start().starts_with("```") {
+                    inside = !inside;
+                } else if inside {
+                    code.insert(line.trim().to_string());
+                }
+            }
+        }
+        let full = sdlab::cli::lesson_text(&content, i);
+        let text: Vec<&str> = full.lines().filter(|l| !code.contains(l.trim())).collect();
+        let text = text.join("\n");
+        let id = &lesson.id;
+        for markup in ["`", "**", "](", "\n#"] {
+            assert!(!text.contains(markup), "{id} prints {markup:?}");
+        }
+        for check in &content.lessons[i].checks {
+            let start: String = check.question.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+            let start = start.replace(['*', '`'], "");
+            assert!(text.contains(start.trim()), "{id}: question {start:?} missing");
+        }
+    }
+}
+
+#[test]
+fn lesson_json_has_steps_and_checks() {
+    let home = tempfile::tempdir().unwrap();
+    let (content, _) = sdlab::content::Content::embedded();
+    let lesson = content
+        .lessons
+        .iter()
+        .find(|l| l.lab.is_some())
+        .expect("a lesson with a lab");
+    let out = sdlab(&home)
+        .args(["lesson", &lesson.id, "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["id"], lesson.id.as_str());
+    assert_eq!(v["lab"], lesson.lab.as_deref().unwrap());
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), lesson.steps.len());
+    for (s, step) in steps.iter().zip(&lesson.steps) {
+        assert_eq!(s["title"], step.title.as_str());
+        assert_eq!(s["markdown"], step.body.as_str());
+        assert!(!s["text"].as_str().unwrap().contains("**"));
+    }
+    let checks = v["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), lesson.checks.len());
+    assert!(checks
+        .iter()
+        .all(|c| c["question"].is_string() && c["answer"].is_string()));
+}
+
+#[test]
+fn lessons_show_progress_and_labs() {
+    let home = tempfile::tempdir().unwrap();
+    let (content, _) = sdlab::content::Content::embedded();
+    let order: Vec<&sdlab::content::Lesson> = content
+        .modules
+        .iter()
+        .flat_map(|m| m.lessons.iter().map(|&l| &content.lessons[l]))
+        .collect();
+    let (done, started) = (order[0], order[1]);
+    std::fs::write(
+        home.path().join("state.toml"),
+        format!(
+            "version = 1\n[lessons.\"{}\"]\nstep = {}\ncompleted = true\n[lessons.\"{}\"]\nstep = 2\ncompleted = false\n",
+            done.id,
+            done.step_count() - 1,
+            started.id
+        ),
+    )
+    .unwrap();
+    let out = sdlab(&home)
+        .arg("lessons")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let line = |id: &str| text.lines().find(|l| l.contains(id)).unwrap().to_string();
+    assert!(line(&done.id).trim_start().starts_with('✓'), "{}", line(&done.id));
+    let step = format!("step 3/{}", started.step_count());
+    assert!(
+        line(&started.id).trim_start().starts_with(&step),
+        "{}",
+        line(&started.id)
+    );
+    assert!(!line(&order[2].id).contains('✓') && !line(&order[2].id).contains("step "));
+    let lab = content.lessons.iter().find(|l| l.lab.is_some()).unwrap();
+    assert!(line(&lab.id).contains("[lab: "), "{}", line(&lab.id));
+
+    let out = sdlab(&home)
+        .args(["lessons", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let all: Vec<&serde_json::Value> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["lessons"].as_array().unwrap())
+        .collect();
+    let find = |id: &str| *all.iter().find(|l| l["id"] == id).unwrap();
+    assert_eq!(find(&done.id)["progress"]["completed"], true);
+    assert_eq!(find(&started.id)["progress"]["step"], 3);
+    assert_eq!(find(&started.id)["progress"]["steps"], started.step_count());
+    assert!(find(&order[2].id)["progress"].is_null());
+    assert_eq!(find(&lab.id)["lab"], lab.lab.as_deref().unwrap());
 }
 
 #[test]

@@ -280,3 +280,63 @@ fn clicking_a_load_bar_selects_its_node() {
         assert!(screen.contains("›n3 █"), "{w}x{h}: n3 selected:\n{screen}");
     }
 }
+
+#[test]
+fn the_glossary_says_when_no_term_is_named_and_lists_the_mentions() {
+    let mut app = common::app();
+    let word = common::mentioned_word(&app.content);
+    press(&mut app, &format!("g {word}"));
+    let screen = draw(&mut app, 80, 24);
+    assert!(
+        screen.contains(&format!("No term named \"{word}\". Mentioned in:")),
+        "{screen}"
+    );
+    assert!(screen.contains(" 0 of "), "{screen}");
+    let mut app = common::app();
+    press(&mut app, "g zzzzqqqq");
+    let screen = draw(&mut app, 80, 24);
+    assert!(
+        screen.contains("No term named \"zzzzqqqq\" or mentioning it"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_lesson_list_marks_lessons_with_a_lab() {
+    let mut app = common::app();
+    let lab = app
+        .content
+        .lessons
+        .iter()
+        .position(|l| l.lab.is_some())
+        .expect("a lesson with a lab");
+    let module = app.content.module_idx(&app.content.lessons[lab].module).unwrap();
+    app.open_lessons(Some(module));
+    // Down to the lab lesson, so the window shows it and the module's lessons before it.
+    let at = app.content.modules[module]
+        .lessons
+        .iter()
+        .position(|&l| l == lab)
+        .unwrap();
+    update(&mut app, Msg::Resize(120, 40));
+    press(&mut app, &"<down> ".repeat(at));
+    let screen = draw(&mut app, 120, 40);
+    let row = |title: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(title))
+            .unwrap_or_else(|| panic!("{title} not on screen:\n{screen}"))
+            .to_string()
+    };
+    let with = row(&app.content.lessons[lab].title);
+    assert!(with.contains(" lab "), "{with}");
+    let without = app.content.modules[module]
+        .lessons
+        .iter()
+        .map(|&l| &app.content.lessons[l])
+        .find(|l| l.lab.is_none())
+        .map(|l| row(&l.title));
+    if let Some(without) = without {
+        assert!(!without.contains(" lab "), "{without}");
+    }
+}

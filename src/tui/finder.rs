@@ -7,6 +7,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::app::App;
+use super::glossary::{mentions_heading, result_rows, Row};
 use super::keys::{hint, typed_char, KeyHint};
 use super::view::{centered, highlighted, list_window, panel, truncate};
 use crate::search::{Hit, SearchIndex, Target};
@@ -88,10 +89,21 @@ impl Finder {
             Span::styled("▏", t.accent),
         ]);
         frame.render_widget(Paragraph::new(line), field);
-        let (start, end) = list_window(self.selected, self.hits.len(), usize::from(list.height));
+        let rows = result_rows(&self.hits);
+        let selected_row = rows.iter().position(|r| *r == Row::Hit(self.selected)).unwrap_or(0);
+        let (start, end) = list_window(selected_row, rows.len(), usize::from(list.height));
         let width = usize::from(list.width);
         let mut lines = Vec::new();
-        for (i, hit) in self.hits.iter().enumerate().take(end).skip(start) {
+        for row in rows.iter().take(end).skip(start) {
+            let i = match *row {
+                Row::Hit(i) => i,
+                Row::MentionsHeading => {
+                    let heading = mentions_heading(&self.query, &self.hits, "Nothing");
+                    lines.push(Line::styled(truncate(&format!("   {heading}"), width), t.dim));
+                    continue;
+                }
+            };
+            let hit = &self.hits[i];
             let name = app.finder_index.name(hit.target).unwrap_or_default();
             let detail = match hit.target {
                 Target::Term(x) => app.content.terms[x].summary.as_str(),

@@ -1,4 +1,6 @@
 //! The glossary: a search field, the matching terms best first, and a preview of the selected one.
+//! Terms whose text only mentions the query are listed after the named ones, under a heading that
+//! says so, so a query that names no term never passes a mention off as the answer.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -30,7 +32,42 @@ pub const HINTS: &[KeyHint] = &[
     more("Backspace", "delete a character"),
 ];
 
+/// One row of a result list: a hit (index into the hits) or the heading above the mentions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    Hit(usize),
+    MentionsHeading,
+}
+
+/// The rows of a result list: the named hits, then a heading, then the hits that only mention
+/// the query.
+pub fn result_rows(hits: &[Hit]) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::with_capacity(hits.len() + 1);
+    for (i, hit) in hits.iter().enumerate() {
+        if hit.mention && (i == 0 || !hits[i - 1].mention) {
+            rows.push(Row::MentionsHeading);
+        }
+        rows.push(Row::Hit(i));
+    }
+    rows
+}
+
+/// The heading above the mentions: whether the query named anything decides its wording
+/// (`nothing` is what names nothing: "No term", "Nothing").
+pub fn mentions_heading(query: &str, hits: &[Hit], nothing: &str) -> String {
+    if hits.first().is_some_and(|h| h.mention) {
+        format!("{nothing} named \"{}\". Mentioned in:", query.trim())
+    } else {
+        "Also mentioned in:".to_string()
+    }
+}
+
 impl Glossary {
+    /// How many hits name the query (the rest only mention it).
+    pub fn named_count(&self) -> usize {
+        self.hits.iter().take_while(|h| !h.mention).count()
+    }
+
     pub fn new(index: &SearchIndex) -> Glossary {
         Glossary {
             query: String::new(),
@@ -94,13 +131,28 @@ impl Glossary {
             Span::styled("▏", t.accent),
         ]);
         frame.render_widget(Paragraph::new(field), inner);
-        let count = format!(" {} of {} terms ", self.hits.len(), app.content.terms.len());
+        let named = self.named_count();
+        let mentions = self.hits.len() - named;
+        let mut count = format!(" {named} of {} terms ", app.content.terms.len());
+        if mentions > 0 {
+            count.push_str(&format!("· {mentions} mention it "));
+        }
         let inner = panel(app, frame, list, Line::styled(count, t.title));
-        let rows = usize::from(inner.height);
-        let (start, end) = list_window(self.selected, self.hits.len(), rows);
+        let rows = result_rows(&self.hits);
+        let selected_row = rows.iter().position(|r| *r == Row::Hit(self.selected)).unwrap_or(0);
+        let (start, end) = list_window(selected_row, rows.len(), usize::from(inner.height));
         let width = usize::from(inner.width);
         let mut lines = Vec::new();
-        for (i, hit) in self.hits.iter().enumerate().take(end).skip(start) {
+        for row in rows.iter().take(end).skip(start) {
+            let i = match *row {
+                Row::Hit(i) => i,
+                Row::MentionsHeading => {
+                    let heading = mentions_heading(&self.query, &self.hits, "No term");
+                    lines.push(Line::styled(truncate(&format!("  {heading}"), width), t.dim));
+                    continue;
+                }
+            };
+            let hit = &self.hits[i];
             let Target::Term(ti) = hit.target else {
                 continue;
             };
@@ -120,7 +172,13 @@ impl Glossary {
             lines.push(Line::from(spans));
         }
         if self.hits.is_empty() {
-            lines.push(Line::styled("  No term matches. Esc clears the search.", t.dim));
+            lines.push(Line::styled(
+                format!(
+                    "  No term named \"{}\" or mentioning it. Esc clears the search.",
+                    self.query.trim()
+                ),
+                t.dim,
+            ));
         }
         frame.render_widget(Paragraph::new(lines), inner);
 

@@ -28,12 +28,28 @@ pub const HINTS: &[KeyHint] = &[
     more("j k", "move"),
 ];
 
-/// The lesson to continue, if the learner has started one that still exists.
-fn continue_lesson(ctx: &Ctx) -> Option<usize> {
-    ctx.state
+/// The lesson to continue: the last one read while it is unfinished, else the next unfinished
+/// lesson after it in course order (wrapping round to the start). None for a learner who has
+/// opened no lesson yet, or who has finished them all.
+pub fn continue_lesson(ctx: &Ctx) -> Option<usize> {
+    let lessons = &ctx.content.lessons;
+    let unfinished = |l: &usize| !ctx.state.progress(&lessons[*l].id).completed;
+    let order = super::lesson::course_order(ctx.content);
+    let last = ctx
+        .state
         .last_lesson
         .as_deref()
-        .and_then(|id| ctx.content.lesson_idx(id))
+        .and_then(|id| ctx.content.lesson_idx(id));
+    match last {
+        Some(last) if unfinished(&last) => Some(last),
+        Some(last) => {
+            let at = order.iter().position(|&l| l == last).unwrap_or(0);
+            order[at..].iter().chain(&order[..at]).copied().find(unfinished)
+        }
+        // The last lesson's progress was reset, but others were read.
+        None if !ctx.state.lessons.is_empty() => order.into_iter().find(unfinished),
+        None => None,
+    }
 }
 
 impl Home {
@@ -110,6 +126,14 @@ impl Home {
                     Span::styled(truncate(&lesson.title, width.saturating_sub(40)), t.text),
                     Span::styled(format!(" — step {} of {}", p.step + 1, lesson.step_count()), t.dim),
                 ]));
+            }
+            None if !content.lessons.is_empty()
+                && content.lessons.iter().all(|l| app.state.progress(&l.id).completed) =>
+            {
+                lines.push(Line::styled(
+                    "✓ Every lesson done. Press t to keep it fresh with the quiz.",
+                    t.done,
+                ));
             }
             None => {
                 let first = content.modules.first().map_or("the first module", |m| m.title.as_str());

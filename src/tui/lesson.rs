@@ -16,7 +16,7 @@ use super::keys::{hint, more, KeyHint};
 use super::lab::LabPane;
 use super::view::{draw_scrolled, panel, progress_bar, reading_key, text_column, MAX_TEXT_WIDTH};
 use crate::content::markdown::{code_width, render, wrap_plain, Rendered};
-use crate::content::Lesson;
+use crate::content::{Content, Lesson};
 use crate::theme::Theme;
 
 pub struct LessonView {
@@ -92,14 +92,14 @@ const READ_HINTS: &[KeyHint] = &[
     more("t", "quiz on this lesson"),
     more("Backspace", "back"),
 ];
+/// The check step's keys after the first, which says whether `a` reveals or hides.
 const CHECK_HINTS: &[KeyHint] = &[
-    hint("a", "reveal answers"),
     hint("p/←", "previous"),
     hint("↑↓", "scroll"),
     hint("Tab", "link"),
     hint("q/Esc", "back"),
     hint("?", "help"),
-    more("Space", "reveal answers"),
+    more("Space", "reveal or hide the answers (as a)"),
     more("j k  PgUp PgDn", "scroll"),
     more("Enter", "follow the selected link"),
     more("r", "restart this lesson (forget its progress)"),
@@ -116,6 +116,18 @@ const LAB_STEP_HINTS: &[KeyHint] = &[
     more("t", "quiz on this lesson"),
     more("q / Esc / Backspace", "back"),
 ];
+
+/// The lessons in course order: module by module, each module's lessons in order.
+pub fn course_order(content: &Content) -> Vec<usize> {
+    content.modules.iter().flat_map(|m| m.lessons.iter().copied()).collect()
+}
+
+/// The lesson after `lesson` in course order, if it is not the last.
+pub fn next_lesson(content: &Content, lesson: usize) -> Option<usize> {
+    let order = course_order(content);
+    let at = order.iter().position(|&l| l == lesson)?;
+    order.get(at + 1).copied()
+}
 
 /// The Markdown of step `step`: an authored step, or the generated "Check yourself".
 pub fn step_markdown(lesson: &Lesson, step: usize, revealed: bool) -> (String, String) {
@@ -360,15 +372,48 @@ impl LessonView {
 
     pub fn hints(&self, app: &App) -> Vec<KeyHint> {
         let lesson = &app.content.lessons[self.lesson];
-        if self.is_check_step(lesson) {
-            return CHECK_HINTS.to_vec();
+        let mut hints = if self.is_check_step(lesson) {
+            let a = hint(
+                "a",
+                if self.revealed {
+                    "hide answers"
+                } else {
+                    "reveal answers"
+                },
+            );
+            std::iter::once(a).chain(CHECK_HINTS.iter().copied()).collect()
+        } else {
+            match &self.pane {
+                Some(_) if self.predicting.is_some() => return PREDICT_HINTS.to_vec(),
+                Some(pane) if pane.typing() => return pane.hints(),
+                Some(pane) => LAB_STEP_HINTS.iter().copied().chain(pane.hints()).collect(),
+                None => READ_HINTS.to_vec(),
+            }
+        };
+        if self.step + 1 >= lesson.step_count() {
+            // On the last step `n` leads on to the next lesson, not to a next step.
+            hints.retain(|h| h.keys != "n/→");
+            if next_lesson(&app.content, self.lesson).is_some() {
+                hints.insert(0, hint("n", "next lesson"));
+            }
         }
-        match &self.pane {
-            Some(_) if self.predicting.is_some() => PREDICT_HINTS.to_vec(),
-            Some(pane) if pane.typing() => pane.hints(),
-            Some(pane) => LAB_STEP_HINTS.iter().copied().chain(pane.hints()).collect(),
-            None => READ_HINTS.to_vec(),
+        hints
+    }
+
+    /// The current step's Markdown; the last step ends by offering the next lesson.
+    fn markdown(&self, content: &Content) -> (String, String) {
+        let lesson = &content.lessons[self.lesson];
+        let (title, mut md) = step_markdown(lesson, self.step, self.revealed);
+        if self.step + 1 >= lesson.step_count() {
+            if let Some(next) = next_lesson(content, self.lesson) {
+                let next = &content.lessons[next];
+                md.push_str(&format!(
+                    "\n\n---\n\nNext lesson: **{}**. Press n to start it.\n",
+                    next.title
+                ));
+            }
         }
+        (title, md)
     }
 
     /// The goals of the current step, with their index in the lesson.
@@ -398,7 +443,8 @@ impl LessonView {
             lines.push((format!("{mark} {}", g.text), style));
             self.prediction_lines(*i, g, t, &mut lines);
         }
-        if let Some((_, g)) = goals.iter().find(|(i, _)| !self.met.contains(i)).or(goals.first()) {
+        // The hint and solution are those of the first goal still open; with none open, none.
+        if let Some((_, g)) = goals.iter().find(|(i, _)| !self.met.contains(i)) {
             if self.help_level >= 1 {
                 lines.push((format!("Hint: {}", g.hint), t.notice));
             }
@@ -414,7 +460,7 @@ impl LessonView {
         let lesson = &ctx.content.lessons[self.lesson];
         let body = Rect::new(0, 1, ctx.size.0, ctx.size.1.saturating_sub(2));
         let inner = Block::default().borders(Borders::ALL).inner(body);
-        let (_, md) = step_markdown(lesson, self.step, self.revealed);
+        let (_, md) = self.markdown(ctx.content);
         areas(
             inner,
             &self.goal_lines(lesson, ctx.theme),
@@ -425,7 +471,7 @@ impl LessonView {
 
     fn rendered(&self, ctx: &Ctx) -> (Rendered, Rect) {
         let area = self.layout(ctx).text;
-        let (_, md) = step_markdown(&ctx.content.lessons[self.lesson], self.step, self.revealed);
+        let (_, md) = self.markdown(ctx.content);
         (render(&md, area.width, &ctx.theme.markdown, self.link), area)
     }
 
@@ -454,6 +500,15 @@ impl LessonView {
                 }
             }
         }
+        // Every goal of the step done: the hint has nothing left to help with.
+        if self.step_goals(lesson).iter().all(|(i, _)| self.met.contains(i)) {
+            self.help_level = 0;
+        }
+    }
+
+    /// Whether a goal of the current step is still open.
+    fn goal_open(&self, lesson: &Lesson) -> bool {
+        self.step_goals(lesson).iter().any(|(i, _)| !self.met.contains(i))
     }
 
     pub fn scroll_by(&mut self, delta: isize, ctx: &Ctx) -> Cmd {
@@ -501,16 +556,32 @@ impl LessonView {
         }
         match key.code {
             KeyCode::Char('n') if self.step + 1 < count => return self.go_to(self.step + 1, lesson),
+            KeyCode::Char('n') => {
+                // The last step leads on to the next lesson, in place of this one.
+                let Some(next) = next_lesson(ctx.content, self.lesson) else {
+                    return Cmd::None;
+                };
+                let l = &ctx.content.lessons[next];
+                let p = ctx.state.progress(&l.id);
+                // A lesson already finished starts again from its beginning.
+                let step = if p.completed {
+                    0
+                } else {
+                    p.step.min(l.step_count().saturating_sub(1))
+                };
+                *self = LessonView::new(l, next, step);
+                return Cmd::Visit(next, step);
+            }
             KeyCode::Char('p') if self.step > 0 => return self.go_to(self.step - 1, lesson),
             KeyCode::Right if !with_lab && self.step + 1 < count => return self.go_to(self.step + 1, lesson),
             KeyCode::Left if !with_lab && self.step > 0 => return self.go_to(self.step - 1, lesson),
-            KeyCode::Char('n' | 'p') => return Cmd::None,
+            KeyCode::Char('p') => return Cmd::None,
             KeyCode::Right | KeyCode::Left if !with_lab => return Cmd::None,
-            KeyCode::Char('a' | ' ') if self.is_check_step(lesson) && !self.revealed => {
-                self.revealed = true;
+            KeyCode::Char('a' | ' ') if self.is_check_step(lesson) => {
+                self.revealed = !self.revealed;
                 return Cmd::None;
             }
-            KeyCode::Char('h') if with_lab && !self.step_goals(lesson).is_empty() => {
+            KeyCode::Char('h') if with_lab && self.goal_open(lesson) => {
                 self.help_level = (self.help_level + 1).min(2);
                 return Cmd::None;
             }
@@ -552,7 +623,7 @@ impl LessonView {
             Span::styled(format!("{} ", lesson.title), t.title),
         ]);
         let inner = panel(app, frame, area, title);
-        let (step_title, md) = step_markdown(lesson, self.step, self.revealed);
+        let (step_title, md) = self.markdown(&app.content);
         let goal_lines = self.goal_lines(lesson, t);
         let a = areas(inner, &goal_lines, self.shows_lab(lesson), code_width(&md));
         let header = Line::from(vec![

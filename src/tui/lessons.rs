@@ -1,4 +1,5 @@
-//! The lesson list: every module's lessons with completion marks and reading time.
+//! The lesson list: every module's lessons with completion marks, a mark for those with a lab,
+//! and reading time.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -186,12 +187,15 @@ impl LessonList {
                         (" ", t.text)
                     };
                     let minutes = format!("{:>3} min", l.minutes);
-                    let title_w = width.saturating_sub(8 + minutes.len() + 2);
+                    // A column of its own, so lessons with a lab stand out while titles align.
+                    let lab = if l.lab.is_some() { "  lab" } else { "     " };
+                    let title_w = width.saturating_sub(8 + minutes.len() + 2 + lab.len());
                     let title = truncate(&format!("{:02} {}", l.number, l.title), title_w);
                     lines.push(Line::from(vec![
                         Span::styled(if selected { "  › " } else { "    " }, t.accent),
                         Span::styled(format!("{mark} "), mark_style),
                         Span::styled(format!("{title:<title_w$}"), if selected { t.selected } else { t.text }),
+                        Span::styled(lab, t.accent),
                         Span::styled(format!("  {minutes}"), t.dim),
                     ]));
                 }

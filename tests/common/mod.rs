@@ -95,3 +95,42 @@ pub fn screen(app: &mut App, width: u16, height: u16) -> String {
     terminal.draw(|f| view(app, f)).unwrap();
     terminal.backend().to_string()
 }
+
+/// A word that names no glossary term (no name or alias finds it, typos included) but that the
+/// text of at least two terms contains: found in the content itself, so tests keep working as
+/// terms are added.
+pub fn mentioned_word(content: &Content) -> String {
+    let index = sdlab::search::SearchIndex::terms(content);
+    let mut words: Vec<String> = content
+        .terms
+        .iter()
+        .flat_map(|t| t.body.split(|c: char| !c.is_ascii_alphabetic()))
+        .filter(|w| w.len() >= 9)
+        .map(str::to_lowercase)
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+        .into_iter()
+        .find(|w| {
+            let hits = index.search(w, usize::MAX);
+            hits.len() >= 2 && hits.iter().all(|h| h.mention)
+        })
+        .expect("some long word is mentioned but names nothing")
+}
+
+/// The terms whose summary or body holds `word` as a whole word (any case), by id.
+pub fn terms_mentioning(content: &Content, word: &str) -> Vec<String> {
+    let has = |text: &str| {
+        text.split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    let mut ids: Vec<String> = content
+        .terms
+        .iter()
+        .filter(|t| has(&t.summary) || has(&t.body))
+        .map(|t| t.id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
