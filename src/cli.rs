@@ -84,6 +84,8 @@ pub enum LabCommand {
     /// The sharding ring: place keys on nodes and watch what each change moves
     #[command(after_help = RING_ACTIONS)]
     Ring(RingArgs),
+    /// Quorums: how often a read of R replicas misses a write acknowledged by W of N
+    Quorum(crate::engines::consensus::cli::QuorumArgs),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -178,6 +180,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
             quiz(&content, *due, export.as_deref(), *json)
         }
         Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
+        Some(Command::Lab(LabCommand::Quorum(args))) => crate::engines::consensus::cli::quorum(args),
         None => open_lab(&cli),
     }
 }
