@@ -86,6 +86,8 @@ pub enum LabCommand {
     Ring(RingArgs),
     /// Quorums: how often a read of R replicas misses a write acknowledged by W of N
     Quorum(crate::engines::consensus::cli::QuorumArgs),
+    /// A lock with leases and fencing tokens, and a client that pauses past its lease
+    Lock(crate::engines::consensus::cli::LockArgs),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -181,6 +183,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
         }
         Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
         Some(Command::Lab(LabCommand::Quorum(args))) => crate::engines::consensus::cli::quorum(args),
+        Some(Command::Lab(LabCommand::Lock(args))) => crate::engines::consensus::cli::lock(args),
         None => open_lab(&cli),
     }
 }

@@ -12,6 +12,8 @@
 //! Pure and deterministic: every engine owns its seeded RNG and a logical clock.
 
 pub mod cli;
+pub mod lab;
+pub mod lock;
 pub mod network;
 pub mod quorum;
 

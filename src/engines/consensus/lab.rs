@@ -1,0 +1,79 @@
+//! The consensus lab's engines as labs: ids, the metrics lesson goals may test, and how text
+//! actions reach each engine. Four labs, one per part: `quorum` (replicas under N/R/W),
+//! `election` (Raft), `lock` (leases and fencing) and `cap` (CP vs AP). They are not in the
+//! registry yet: they join it with their screens.
+
+use super::lock::{LockConfig, LockLab};
+use crate::engines::lab::{from_scenario, parse_scenario, Engine, Lab, LabInfo, Session};
+
+impl Engine for LockLab {
+    type Config = LockConfig;
+    const TIMED: bool = true;
+
+    fn build(config: &LockConfig) -> Result<LockLab, String> {
+        LockLab::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        self.apply(action)
+    }
+
+    fn tick(&mut self, ms: u64) {
+        LockLab::tick(self, ms);
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now_ms() as u64
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let m = self.metrics();
+        let mut v = serde_json::to_value(&m).unwrap_or_default();
+        v["holder_token"] = m.holder.as_ref().map_or(0, |h| h.token).into();
+        v["tokens_issued"] = m.tokens.len().into();
+        v["anomaly_count"] = m.anomalies.len().into();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        let m = self.metrics();
+        vec![
+            ("believers", m.believers as f64),
+            ("highest_token_seen", m.highest_token_seen as f64),
+        ]
+    }
+}
+
+fn build_lock(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<LockLab>::new("lock", LockConfig::default())?)),
+        Some(text) => from_scenario::<LockLab>("lock", text),
+    }
+}
+
+pub const LOCK: LabInfo = LabInfo {
+    id: "lock",
+    title: "Locks, leases and fencing tokens",
+    summary: "A client pauses longer than its lease; a second client takes the lock; does storage let the stale write through?",
+    metrics: &[
+        ("lease_ms", "lease length in ms"),
+        ("pause_ms", "the first client's pause in ms"),
+        ("fencing", "whether storage checks tokens"),
+        ("holder_token", "the token of the lease the lock service holds now (0 when free)"),
+        ("tokens_issued", "how many tokens the lock service has issued"),
+        ("believers", "clients that believe they hold the lock right now"),
+        ("highest_token_seen", "the highest token storage has seen on a write"),
+        ("writes_accepted", "writes storage accepted"),
+        ("writes_rejected", "writes storage refused"),
+        ("stale_writes_accepted", "writes with an outdated token that storage let through"),
+        ("stale_writes_rejected", "writes with an outdated token that storage refused"),
+        ("corrupted", "a stale write overwrote newer data"),
+        ("anomaly_count", "broken guarantees recorded"),
+    ],
+    build: build_lock,
+    check_scenario: |text| parse_scenario::<LockConfig>(text)?.validate(),
+};
