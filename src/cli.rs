@@ -88,6 +88,8 @@ pub enum LabCommand {
     Quorum(crate::engines::consensus::cli::QuorumArgs),
     /// A lock with leases and fencing tokens, and a client that pauses past its lease
     Lock(crate::engines::consensus::cli::LockArgs),
+    /// Raft-style leader election: partitions, crashes, the majority rule and split brain
+    Election(crate::engines::consensus::cli::ElectionArgs),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -184,6 +186,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
         Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
         Some(Command::Lab(LabCommand::Quorum(args))) => crate::engines::consensus::cli::quorum(args),
         Some(Command::Lab(LabCommand::Lock(args))) => crate::engines::consensus::cli::lock(args),
+        Some(Command::Lab(LabCommand::Election(args))) => crate::engines::consensus::cli::election(args),
         None => open_lab(&cli),
     }
 }

@@ -267,3 +267,310 @@ mod fencing {
         assert!(e.contains("1 to 600000"), "{e}");
     }
 }
+
+// ---- Raft: Ongaro and Ousterhout, "In Search of an Understandable Consensus Algorithm"
+// (USENIX ATC 2014), Figure 3: election safety (at most one leader per term), leader
+// completeness and state machine safety (a committed entry is never lost or changed).
+
+mod election {
+    use super::*;
+    use proptest::prelude::*;
+    use sdlab::engines::consensus::raft::{Raft, RaftConfig, Role};
+    use std::collections::BTreeMap;
+
+    fn node(n: usize) -> impl Strategy<Value = String> {
+        (1..=n).prop_map(|i| format!("n{i}"))
+    }
+
+    /// A random action on an n-node cluster: faults, repairs, client writes and time.
+    fn action(n: usize) -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => (10..600u64).prop_map(|ms| format!("run {ms}")),
+            2 => proptest::collection::vec(any::<bool>(), n).prop_map(move |sides| {
+                let a: Vec<String> = (0..n).filter(|&i| sides[i]).map(|i| format!("n{}", i + 1)).collect();
+                let b: Vec<String> = (0..n).filter(|&i| !sides[i]).map(|i| format!("n{}", i + 1)).collect();
+                if a.is_empty() || b.is_empty() { "heal".to_string() } else { format!("partition {}|{}", a.join(","), b.join(",")) }
+            }),
+            1 => (node(n), node(n)).prop_map(|(a, b)| if a == b { "heal".into() } else { format!("cut {a}>{b}") }),
+            1 => Just("heal".to_string()),
+            1 => node(n).prop_map(|x| format!("crash {x}")),
+            1 => node(n).prop_map(|x| format!("restart {x}")),
+            1 => (0..30u32).prop_map(|p| format!("loss {p}")),
+            3 => (0..5u32, 0..100u32, node(n)).prop_map(|(k, v, x)| format!("write k{k}={v} @{x}")),
+            1 => node(n).prop_map(|x| format!("timeout {x}")),
+        ]
+    }
+
+    fn schedule() -> impl Strategy<Value = (usize, u64, Vec<String>)> {
+        (1..=9usize, 0..10_000u64)
+            .prop_flat_map(|(n, seed)| (Just(n), Just(seed), proptest::collection::vec(action(n), 1..30)))
+    }
+
+    /// Checks the safety properties from the outside, after every action: leaders seen per term,
+    /// and every node's committed prefix against everything seen committed before.
+    struct Observer {
+        leader_of_term: BTreeMap<u64, String>,
+        committed: Vec<(u64, u64)>,
+    }
+
+    impl Observer {
+        fn check(&mut self, r: &Raft) -> Result<(), TestCaseError> {
+            for l in r.leaders() {
+                let seen = self.leader_of_term.entry(l.term).or_insert_with(|| l.node.clone());
+                prop_assert_eq!(&*seen, &l.node, "two leaders in term {}", l.term);
+            }
+            for i in 0..r.n() {
+                let prefix = r.committed_entries(i);
+                for (idx, e) in prefix.iter().enumerate() {
+                    match self.committed.get(idx) {
+                        Some(c) => prop_assert_eq!(c, e, "n{} changed committed entry {}", i + 1, idx + 1),
+                        None => self.committed.push(*e),
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// 1,000 random schedules of partitions, one-way cuts, crashes, restarts, message loss,
+        /// client writes and forced timeouts on 1 to 9 nodes. (With the majority rule off this
+        /// test fails within a few cases: it can fail.)
+        #[test]
+        fn with_the_majority_rule_raft_stays_safe_under_any_faults((n, seed, actions) in schedule()) {
+            let mut r = Raft::new(RaftConfig { nodes: n, seed, ..RaftConfig::default() }).unwrap();
+            let mut obs = Observer { leader_of_term: BTreeMap::new(), committed: Vec::new() };
+            for a in &actions {
+                r.apply_text(a).unwrap();
+                obs.check(&r)?;
+            }
+            // Then repair everything: the cluster must settle on one leader holding every
+            // write it ever acknowledged.
+            for a in ["heal", "loss 0"].into_iter().map(String::from).chain((1..=n).map(|i| format!("restart n{i}"))) {
+                r.apply_text(&a).unwrap();
+            }
+            r.tick(3000);
+            obs.check(&r)?;
+            let m = r.metrics();
+            for kind in ["two_leaders_in_term", "committed_entry_changed", "committed_entry_lost", "leader_missing_committed", "lost_write"] {
+                prop_assert_eq!(r.anomalies.count(kind), 0, "{}: {:?}", kind, m.anomalies);
+            }
+            prop_assert_eq!(m.lost_writes, 0);
+            prop_assert_eq!(m.leaders.len(), 1, "{:?}", m.leaders);
+            let leader = sdlab::engines::consensus::node_index(&m.leaders[0].node, n).unwrap();
+            let ids: Vec<u64> = r.log_of(leader).iter().map(|e| e.id).collect();
+            for w in m.writes.iter().filter(|w| w.acked_by.is_some()) {
+                prop_assert!(ids.contains(&w.id), "acknowledged write {} missing from the leader's log", w.id);
+            }
+        }
+    }
+
+    fn first_leader(r: &mut Raft) -> usize {
+        for _ in 0..200 {
+            r.tick(10);
+            if let Some(l) = r.leaders().first() {
+                return sdlab::engines::consensus::node_index(&l.node, r.n()).unwrap();
+            }
+        }
+        panic!("no leader in 2 s");
+    }
+
+    fn sides(minority: [usize; 2]) -> (Vec<usize>, Vec<usize>, String) {
+        let b: Vec<usize> = (0..5).filter(|i| !minority.contains(i)).collect();
+        let names = |v: &[usize]| v.iter().map(|i| format!("n{}", i + 1)).collect::<Vec<_>>().join(",");
+        let text = format!("partition {}|{}", names(&minority), names(&b));
+        (minority.to_vec(), b, text)
+    }
+
+    /// Without the majority rule, both sides of a 2|3 cut of five nodes get a leader. The side
+    /// that lost its leader hears its last heartbeat at most one heartbeat interval (50 ms) plus
+    /// a message delay (≤ 7 ms) before the cut, times out 150–300 ms after that, and takes over
+    /// when its 50 ms vote window closes: so its leader appears between 150 − 57 and 300 + 50 ms
+    /// after the cut; 10 ms of slack covers the vote requests' own delays.
+    #[test]
+    fn without_the_majority_rule_a_two_three_cut_elects_a_leader_on_each_side() {
+        for seed in 0..200u64 {
+            let mut r = Raft::new(RaftConfig {
+                majority: false,
+                seed,
+                ..RaftConfig::default()
+            })
+            .unwrap();
+            first_leader(&mut r);
+            // Let the cluster settle: without the rule, a second candidate may still take over.
+            r.tick(500);
+            let leaders = r.leaders();
+            assert_eq!(leaders.len(), 1, "seed {seed}: {leaders:?}");
+            let l = sdlab::engines::consensus::node_index(&leaders[0].node, 5).unwrap();
+            // Alternate which side the old leader ends up on.
+            let minority = if seed % 2 == 0 {
+                [l, (l + 1) % 5]
+            } else {
+                [(l + 1) % 5, (l + 2) % 5]
+            };
+            let (a, b, text) = sides(minority);
+            r.apply_text(&text).unwrap();
+            let t0 = r.now_ms();
+            let mut first: [Option<f64>; 2] = [None, None];
+            for _ in 0..400 {
+                r.tick(1);
+                for (s, side) in [&a, &b].into_iter().enumerate() {
+                    let m = r.metrics();
+                    let leads = side.iter().any(|&i| m.nodes[i].role == Role::Leader);
+                    if leads && first[s].is_none() {
+                        first[s] = Some(r.now_ms() - t0);
+                    }
+                }
+            }
+            let old_side = usize::from(!a.contains(&l));
+            for (s, t) in first.iter().enumerate() {
+                let t = t.unwrap_or_else(|| panic!("seed {seed}: side {s} elected no leader within 400 ms"));
+                if s != old_side {
+                    assert!(
+                        (90.0..=360.0).contains(&t),
+                        "seed {seed}: side {s}'s leader after {t} ms"
+                    );
+                }
+            }
+        }
+    }
+
+    /// With the rule on, the stale leader cut off with one follower still believes it leads but
+    /// commits nothing; the three elect a leader of a higher term that commits; on heal the stale
+    /// leader steps down and its uncommitted entry is dropped.
+    #[test]
+    fn with_the_majority_rule_a_stale_minority_leader_commits_nothing_and_steps_down() {
+        for seed in 0..50u64 {
+            let mut r = Raft::new(RaftConfig {
+                seed,
+                ..RaftConfig::default()
+            })
+            .unwrap();
+            let l = first_leader(&mut r);
+            let (_, b, text) = sides([l, (l + 1) % 5]);
+            r.apply_text(&text).unwrap();
+            r.apply_text(&format!("write stale=1 @n{}", l + 1)).unwrap();
+            r.tick(1000);
+            let m = r.metrics();
+            assert_eq!(
+                m.nodes[l].role,
+                Role::Leader,
+                "seed {seed}: the stale leader still believes it leads"
+            );
+            assert_eq!(m.committed, 0);
+            let new = b
+                .iter()
+                .copied()
+                .find(|&i| m.nodes[i].role == Role::Leader)
+                .expect("the majority elects");
+            assert!(m.nodes[new].term > m.nodes[l].term);
+            r.apply_text(&format!("write fresh=1 @n{}", new + 1)).unwrap();
+            r.tick(200);
+            assert_eq!(r.metrics().committed, 1);
+            r.apply_text("heal").unwrap();
+            r.tick(1500);
+            let m = r.metrics();
+            assert_eq!(m.leaders.len(), 1, "seed {seed}");
+            assert_ne!(m.nodes[l].role, Role::Leader);
+            assert!(
+                r.log_of(l).iter().all(|e| e.key != "stale"),
+                "seed {seed}: uncommitted entry dropped"
+            );
+            assert!(r.log_of(l).iter().any(|e| e.key == "fresh"));
+            assert!(m.dropped_entries >= 1);
+            assert!(!m.split_brain && m.conflicting_writes == 0 && m.lost_writes == 0);
+        }
+    }
+
+    const WRITE_EVERYWHERE: &str = "write a=1 @n1; write a=2 @n2; write a=3 @n3; write a=4 @n4; write a=5 @n5";
+
+    #[test]
+    fn election_cli_prints_a_state_per_action() {
+        let script =
+            format!("run 1000; partition n1,n2|n3,n4,n5; run 1000; {WRITE_EVERYWHERE}; run 300; heal; run 1000");
+        let off = json_lines(sdlab().args([
+            "lab",
+            "election",
+            "--nodes",
+            "5",
+            "--majority",
+            "off",
+            "--do",
+            &script,
+            "--json",
+        ]));
+        assert_eq!(off.len(), 1 + 11);
+        for v in &off {
+            for key in [
+                "time_ms",
+                "term",
+                "leaders",
+                "split_brain",
+                "elections",
+                "committed",
+                "conflicting_writes",
+            ] {
+                assert!(!v[key].is_null(), "{key} in {v}");
+            }
+        }
+        assert_eq!(off[0]["time_ms"], 0.0);
+        assert_eq!(off[0]["leaders"], serde_json::json!([]));
+        assert_eq!(
+            off[3]["leaders"].as_array().unwrap().len(),
+            2,
+            "a leader on each side: {}",
+            off[3]["leaders"]
+        );
+        assert!(off[3]["leaders"][0]["node"].is_string() && off[3]["leaders"][0]["term"].is_u64());
+        let during = &off[9];
+        assert_eq!(during["split_brain"], true);
+        assert_eq!(during["committed"], 2);
+        assert_eq!(during["conflicting_writes"], 2);
+        assert_eq!(
+            off[11]["leaders"].as_array().unwrap().len(),
+            1,
+            "healed: one leader again"
+        );
+
+        let on = json_lines(sdlab().args(["lab", "election", "--nodes", "5", "--do", &script, "--json"]));
+        let last = on.last().unwrap();
+        assert_eq!(last["split_brain"], false);
+        assert_eq!(last["conflicting_writes"], 0);
+        assert_eq!(last["committed"], 1, "only the majority side's leader commits");
+    }
+
+    #[test]
+    fn election_cli_rejects_bad_arguments_in_one_line() {
+        let e = usage_error(sdlab().args([
+            "lab",
+            "election",
+            "--nodes",
+            "5",
+            "--do",
+            "partition n1,n2|n3",
+            "--json",
+        ]));
+        assert!(e.contains("n4 is on no side"), "{e}");
+        let e = usage_error(sdlab().args(["lab", "election", "--nodes", "5", "--do", "crash n7"]));
+        assert!(e.contains("n1 to n5"), "{e}");
+        let e = usage_error(sdlab().args(["lab", "election", "--nodes", "10"]));
+        assert!(e.contains("1 to 9"), "{e}");
+        let e = usage_error(sdlab().args(["lab", "election", "--do", "partition n1;n2"]));
+        assert!(e.contains("partition"), "{e}");
+        let e = usage_error(sdlab().args(["lab", "election", "--do", "write x @n1"]));
+        assert!(e.contains("KEY=VALUE"), "{e}");
+        let text = String::from_utf8(
+            sdlab()
+                .args(["lab", "election", "--do", "run 800"])
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone(),
+        )
+        .unwrap();
+        assert!(text.contains("leaders:") && text.lines().count() == 2, "{text}");
+    }
+}

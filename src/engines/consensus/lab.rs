@@ -4,6 +4,7 @@
 //! registry yet: they join it with their screens.
 
 use super::lock::{LockConfig, LockLab};
+use super::raft::{Raft, RaftConfig};
 use crate::engines::lab::{from_scenario, parse_scenario, Engine, Lab, LabInfo, Session};
 
 impl Engine for LockLab {
@@ -76,4 +77,87 @@ pub const LOCK: LabInfo = LabInfo {
     ],
     build: build_lock,
     check_scenario: |text| parse_scenario::<LockConfig>(text)?.validate(),
+};
+
+impl Engine for Raft {
+    type Config = RaftConfig;
+    const TIMED: bool = true;
+
+    fn build(config: &RaftConfig) -> Result<Raft, String> {
+        Raft::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        Raft::apply_text(self, action)
+    }
+
+    fn tick(&mut self, ms: u64) {
+        Raft::tick(self, ms);
+    }
+
+    fn now_ms(&self) -> u64 {
+        Raft::now_ms(self) as u64
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let m = self.metrics();
+        let mut v = serde_json::to_value(&m).unwrap_or_default();
+        v["leader_count"] = m.leaders.len().into();
+        v["partitioned"] = m.network.partitioned.into();
+        v["crashed_count"] = m.network.crashed.len().into();
+        v["anomaly_count"] = m.anomalies.len().into();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        let m = self.metrics();
+        vec![
+            ("term", m.term as f64),
+            ("leaders", m.leaders.len() as f64),
+            ("committed", m.committed as f64),
+        ]
+    }
+}
+
+fn build_election(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<Raft>::new("election", RaftConfig::default())?)),
+        Some(text) => from_scenario::<Raft>("election", text),
+    }
+}
+
+pub const ELECTION: LabInfo = LabInfo {
+    id: "election",
+    title: "Leader election and split brain",
+    summary: "Raft-style terms, votes and a replicated log; cut the network and see which side keeps a leader",
+    metrics: &[
+        ("time_ms", "logical time in ms"),
+        ("majority", "whether leaders and commits need a majority"),
+        ("term", "the highest term any node has reached"),
+        ("leader_count", "running nodes that believe they lead"),
+        ("elections", "times a node became leader"),
+        ("candidacies", "elections started"),
+        ("committed", "client writes acknowledged as committed"),
+        (
+            "uncommitted",
+            "most entries a running node holds without seeing them committed",
+        ),
+        (
+            "split_brain",
+            "two nodes that believed they led both acknowledged writes at the same time",
+        ),
+        ("conflicting_writes", "writes acknowledged during split brain"),
+        ("lost_writes", "acknowledged writes later dropped"),
+        ("rejected_writes", "writes refused by a follower or a crashed node"),
+        ("dropped_entries", "log entries overwritten by a newer leader's log"),
+        ("partitioned", "whether the network is split"),
+        ("crashed_count", "nodes down"),
+        ("anomaly_count", "broken guarantees recorded"),
+    ],
+    build: build_election,
+    check_scenario: |text| parse_scenario::<RaftConfig>(text)?.validate(),
 };

@@ -16,6 +16,7 @@ pub mod lab;
 pub mod lock;
 pub mod network;
 pub mod quorum;
+pub mod raft;
 
 /// `n1` … `nN`.
 pub fn node_name(i: usize) -> String {
