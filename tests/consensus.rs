@@ -574,3 +574,89 @@ mod election {
         assert!(text.contains("leaders:") && text.lines().count() == 2, "{text}");
     }
 }
+
+// ---- CAP: Gilbert and Lynch, "Brewer's conjecture and the feasibility of consistent,
+// available, partition-tolerant web services" (2002): without a partition a replicated store can
+// be both consistent and available; during one it must refuse some requests or answer some with
+// stale data.
+
+mod cap {
+    use sdlab::engines::consensus::cap::{Cap, CapConfig, Mode, Reconcile};
+
+    fn run(
+        mode: Mode,
+        reconcile: Reconcile,
+        partition: bool,
+        seed: u64,
+    ) -> (Cap, sdlab::engines::consensus::cap::CapMetrics) {
+        let mut c = Cap::new(CapConfig {
+            mode,
+            reconcile,
+            seed,
+            rate: 20.0,
+            ..CapConfig::default()
+        })
+        .unwrap();
+        c.tick(2000);
+        if partition {
+            c.apply("partition n1,n2|n3,n4,n5").unwrap();
+        }
+        c.tick(5000);
+        let m = c.metrics();
+        (c, m)
+    }
+
+    #[test]
+    fn without_a_partition_both_designs_answer_every_request_consistently() {
+        for seed in 0..20 {
+            for mode in [Mode::Cp, Mode::Ap] {
+                let (_, m) = run(mode, Reconcile::Lww, false, seed);
+                assert!(m.requests > 500);
+                assert_eq!(m.availability, 1.0, "{mode:?}");
+                assert_eq!(
+                    (m.stale_reads, m.conflicting_writes, m.lost_updates),
+                    (0, 0, 0),
+                    "{mode:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn under_a_partition_cp_refuses_on_the_minority_and_stays_consistent() {
+        for seed in 0..20 {
+            let (mut c, m) = run(Mode::Cp, Reconcile::Lww, true, seed);
+            let (minority, majority) = (&m.sides[0], &m.sides[1]);
+            assert_eq!(minority.nodes, ["n1", "n2"]);
+            assert!(minority.requests > 100 && majority.requests > 100);
+            assert_eq!(minority.availability, 0.0, "the minority cannot reach a majority");
+            assert_eq!(majority.availability, 1.0);
+            assert_eq!(m.stale_reads, 0);
+            assert_eq!(m.conflicting_writes, 0);
+            c.apply("heal").unwrap();
+            c.tick(1000);
+            let m = c.metrics();
+            assert_eq!((m.stale_reads, m.lost_updates, m.siblings), (0, 0, 0));
+        }
+    }
+
+    #[test]
+    fn under_a_partition_ap_answers_on_both_sides_with_conflicts() {
+        for seed in 0..20 {
+            let (mut c, m) = run(Mode::Ap, Reconcile::Lww, true, seed);
+            assert!(m.sides.iter().all(|s| s.availability == 1.0 && s.requests > 100));
+            assert!(m.sides.iter().all(|s| s.stale_reads > 0), "{:?}", m.sides);
+            assert!(m.sides.iter().all(|s| s.conflicting_writes > 0));
+            c.apply("heal").unwrap();
+            let m = c.metrics();
+            // Three keys, each written on both sides: last-write-wins drops one side's head.
+            assert_eq!(m.lost_updates, 3);
+            assert_eq!(m.siblings, 0);
+
+            let (mut c, _) = run(Mode::Ap, Reconcile::Siblings, true, seed);
+            c.apply("heal").unwrap();
+            let m = c.metrics();
+            assert_eq!((m.lost_updates, m.siblings), (0, 3));
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! `election` (Raft), `lock` (leases and fencing) and `cap` (CP vs AP). They are not in the
 //! registry yet: they join it with their screens.
 
+use super::cap::{Cap, CapConfig};
 use super::lock::{LockConfig, LockLab};
 use super::raft::{Raft, RaftConfig};
 use crate::engines::lab::{from_scenario, parse_scenario, Engine, Lab, LabInfo, Session};
@@ -161,3 +162,83 @@ pub const ELECTION: LabInfo = LabInfo {
     build: build_election,
     check_scenario: |text| parse_scenario::<RaftConfig>(text)?.validate(),
 };
+
+impl Engine for Cap {
+    type Config = CapConfig;
+    const TIMED: bool = true;
+
+    fn build(config: &CapConfig) -> Result<Cap, String> {
+        Cap::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        self.apply(action)
+    }
+
+    fn tick(&mut self, ms: u64) {
+        Cap::tick(self, ms);
+    }
+
+    fn now_ms(&self) -> u64 {
+        Cap::now_ms(self) as u64
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let m = self.metrics();
+        let mut v = serde_json::to_value(&m).unwrap_or_default();
+        // The worst side's availability: what a CP minority loses.
+        v["min_side_availability"] = m.sides.iter().map(|s| s.availability).fold(1.0, f64::min).into();
+        v["anomaly_count"] = m.anomalies.len().into();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        let m = self.metrics();
+        vec![("availability", m.availability), ("stale_reads", m.stale_reads as f64)]
+    }
+}
+
+fn build_cap(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<Cap>::new("cap", CapConfig::default())?)),
+        Some(text) => from_scenario::<Cap>("cap", text),
+    }
+}
+
+pub const CAP: LabInfo = LabInfo {
+    id: "cap",
+    title: "CAP under a partition",
+    summary: "Run the same store as CP or AP, cut the network, and count refusals, stale reads and conflicts per side",
+    metrics: &[
+        ("time_ms", "logical time in ms"),
+        ("mode", "cp or ap"),
+        ("reconcile", "lww or siblings"),
+        ("partitioned", "whether the network is split"),
+        ("requests", "client requests so far"),
+        ("availability", "share of requests answered"),
+        (
+            "min_side_availability",
+            "the lowest availability of any side of the partition",
+        ),
+        ("stale_reads", "reads that missed the latest acknowledged write"),
+        (
+            "conflicting_writes",
+            "writes to a key that another side also wrote during the partition",
+        ),
+        (
+            "lost_updates",
+            "acknowledged updates discarded by last-write-wins at heal",
+        ),
+        ("siblings", "keys holding more than one version after heal"),
+        ("anomaly_count", "broken guarantees recorded"),
+    ],
+    build: build_cap,
+    check_scenario: |text| parse_scenario::<CapConfig>(text)?.validate(),
+};
+
+/// The consensus labs, for the registry once their screens exist.
+pub const LABS: [&LabInfo; 3] = [&ELECTION, &LOCK, &CAP];

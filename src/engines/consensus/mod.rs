@@ -11,6 +11,7 @@
 //!
 //! Pure and deterministic: every engine owns its seeded RNG and a logical clock.
 
+pub mod cap;
 pub mod cli;
 pub mod lab;
 pub mod lock;
