@@ -1,10 +1,11 @@
 //! The consensus lab's engines as labs: ids, the metrics lesson goals may test, and how text
-//! actions reach each engine. Four labs, one per part: `quorum` (replicas under N/R/W),
+//! actions reach each engine. Four labs, one per part: `quorum` (the PBS staleness experiment),
 //! `election` (Raft), `lock` (leases and fencing) and `cap` (CP vs AP). They are not in the
 //! registry yet: they join it with their screens.
 
 use super::cap::{Cap, CapConfig};
 use super::lock::{LockConfig, LockLab};
+use super::quorum::{QuorumConfig, QuorumLab};
 use super::raft::{Raft, RaftConfig};
 use crate::engines::lab::{from_scenario, parse_scenario, Engine, Lab, LabInfo, Session};
 
@@ -240,5 +241,58 @@ pub const CAP: LabInfo = LabInfo {
     check_scenario: |text| parse_scenario::<CapConfig>(text)?.validate(),
 };
 
+impl Engine for QuorumLab {
+    type Config = QuorumConfig;
+
+    fn build(config: &QuorumConfig) -> Result<QuorumLab, String> {
+        QuorumLab::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        self.apply(action)
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let mut v = self.report.to_json();
+        v["k"] = self.config.k.into();
+        // The last k the lab measured, as a plain number goals can compare.
+        v["p_stale_last_k"] = self.report.p_stale_k.last().copied().unwrap_or(0.0).into();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+}
+
+fn build_quorum(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<QuorumLab>::new("quorum", QuorumConfig::default())?)),
+        Some(text) => from_scenario::<QuorumLab>("quorum", text),
+    }
+}
+
+pub const QUORUM: LabInfo = LabInfo {
+    id: "quorum",
+    title: "Quorums and stale reads",
+    summary: "Pick N, R and W and measure how often a read misses the latest write, against the PBS formula",
+    metrics: &[
+        ("n", "replicas"),
+        ("r", "replicas a read asks"),
+        ("w", "replicas a write waits for"),
+        ("strict", "R + W > N"),
+        ("p_stale", "measured share of reads that miss the latest write"),
+        ("p_stale_theory", "C(N−W,R)/C(N,R)"),
+        (
+            "p_stale_last_k",
+            "measured share of reads that miss all of the last k writes",
+        ),
+        ("k", "how many versions back p_stale_last_k looks"),
+        ("trials", "trials measured"),
+    ],
+    build: build_quorum,
+    check_scenario: |text| parse_scenario::<QuorumConfig>(text)?.validate(),
+};
+
 /// The consensus labs, for the registry once their screens exist.
-pub const LABS: [&LabInfo; 3] = [&ELECTION, &LOCK, &CAP];
+pub const LABS: [&LabInfo; 4] = [&QUORUM, &ELECTION, &LOCK, &CAP];

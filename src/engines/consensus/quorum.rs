@@ -228,3 +228,111 @@ mod tests {
         assert!(QuorumSpec::new(3, 1, 0).is_err());
     }
 }
+
+/// The staleness experiment as a lab: change N, R, W or K and it measures again.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuorumConfig {
+    pub n: usize,
+    pub r: usize,
+    pub w: usize,
+    pub trials: u64,
+    pub k: usize,
+    pub seed: u64,
+}
+
+impl Default for QuorumConfig {
+    fn default() -> Self {
+        QuorumConfig {
+            n: 5,
+            r: 1,
+            w: 1,
+            trials: 100_000,
+            k: 3,
+            seed: 42,
+        }
+    }
+}
+
+impl QuorumConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        QuorumSpec::new(self.n, self.r, self.w)?;
+        if !(1..=10_000_000).contains(&self.trials) {
+            return Err(format!("trials = {}: the lab runs 1 to 10,000,000 trials", self.trials));
+        }
+        if !(1..=MAX_K).contains(&self.k) {
+            return Err(format!("k = {}: look back over 1 to {MAX_K} versions", self.k));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct QuorumLab {
+    pub config: QuorumConfig,
+    pub report: StalenessReport,
+}
+
+impl QuorumLab {
+    pub fn new(config: QuorumConfig) -> Result<QuorumLab, String> {
+        config.validate()?;
+        let q = QuorumSpec::new(config.n, config.r, config.w)?;
+        let report = staleness(q, config.trials, config.k, config.seed)?;
+        Ok(QuorumLab { config, report })
+    }
+
+    /// Actions: `n N`, `r R`, `w W`, `k K`, `trials T`, `seed S`, `rerun` (the next seed).
+    /// Changing N clamps R and W into 1..=N.
+    pub fn apply(&mut self, action: &str) -> Result<(), String> {
+        let action = action.trim();
+        let (verb, arg) = action.split_once(char::is_whitespace).unwrap_or((action, ""));
+        let mut c = self.config.clone();
+        let num = || -> Result<u64, String> {
+            arg.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{verb} {arg:?}: give a whole number"))
+        };
+        match verb {
+            "n" => {
+                c.n = num()? as usize;
+                c.r = c.r.clamp(1, c.n.max(1));
+                c.w = c.w.clamp(1, c.n.max(1));
+            }
+            "r" => c.r = num()? as usize,
+            "w" => c.w = num()? as usize,
+            "k" => c.k = num()? as usize,
+            "trials" => c.trials = num()?,
+            "seed" => c.seed = num()?,
+            "rerun" if arg.is_empty() => c.seed = c.seed.wrapping_add(1),
+            _ => {
+                return Err(format!(
+                    "unknown action {action:?}: use n N, r R, w W, k K, trials T, seed S or rerun"
+                ))
+            }
+        }
+        *self = QuorumLab::new(c)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod lab_tests {
+    use super::*;
+
+    #[test]
+    fn raising_r_past_n_minus_w_makes_reads_fresh() {
+        let mut lab = QuorumLab::new(QuorumConfig {
+            trials: 20_000,
+            ..QuorumConfig::default()
+        })
+        .unwrap();
+        assert!(lab.report.p_stale > 0.7);
+        lab.apply("r 3").unwrap();
+        lab.apply("w 3").unwrap();
+        assert_eq!(lab.report.p_stale, 0.0);
+        assert!(lab.apply("r 6").unwrap_err().contains("1 to N = 5"));
+        assert_eq!(lab.config.r, 3, "a refused action changes nothing");
+        lab.apply("n 2").unwrap();
+        assert_eq!((lab.config.r, lab.config.w), (2, 2));
+    }
+}
