@@ -109,5 +109,79 @@ fn recompute(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, lookups, recompute);
+/// Budgets (issue: consensus lab): `sdlab lab quorum --trials 1000000` for N=7 ≤ 1 s; a
+/// 60-simulated-second election with 9 nodes and random faults ≤ 100 ms; a scrub step ≤ 16 ms.
+fn consensus(c: &mut Criterion) {
+    use sdlab::engines::consensus::quorum::{staleness, QuorumSpec};
+    use sdlab::engines::consensus::raft::{Raft, RaftConfig};
+    use sdlab::engines::lab::{Lab, Session};
+
+    // A fault every 500 ms of a 60 s run: partitions, heals, crashes, restarts, loss, writes.
+    fn faults() -> Vec<String> {
+        let mut actions = Vec::new();
+        for step in 0..120u64 {
+            let a = (step * 7 + 3) % 9;
+            let b = (step * 5 + 1) % 9;
+            actions.push(match step % 6 {
+                0 => format!(
+                    "partition n{}|{}",
+                    a + 1,
+                    (0..9)
+                        .filter(|&i| i != a)
+                        .map(|i| format!("n{}", i + 1))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                1 => format!("crash n{}", b + 1),
+                2 => "heal".to_string(),
+                3 => format!("restart n{}", b + 1),
+                4 => format!("loss {}", step % 20),
+                _ => format!("write k{step}={step} @n{}", a + 1),
+            });
+            actions.push("tick 500".to_string());
+        }
+        actions
+    }
+    let config = RaftConfig {
+        nodes: 9,
+        ..RaftConfig::default()
+    };
+    let mut group = c.benchmark_group("consensus");
+    group.sample_size(10);
+    group.bench_function("quorum staleness, N=7 R=2 W=2, 1,000,000 trials", |b| {
+        b.iter(|| {
+            staleness(QuorumSpec::new(7, 2, 2).unwrap(), 1_000_000, 1, 42)
+                .unwrap()
+                .p_stale
+        })
+    });
+    group.bench_function("election, 9 nodes, 60 simulated s with faults", |b| {
+        b.iter(|| {
+            let mut r = Raft::new(config.clone()).unwrap();
+            for a in faults() {
+                match a.strip_prefix("tick ") {
+                    Some(ms) => r.tick(ms.parse().unwrap()),
+                    None => r.apply_text(&a).unwrap(),
+                }
+            }
+            r.metrics().elections
+        })
+    });
+    let mut session = Session::<Raft>::new("election", config.clone()).unwrap();
+    for a in faults() {
+        session.apply(&a).unwrap();
+    }
+    group.bench_function(
+        "election scrub one step back and one forward (two replays) over a 60 s log",
+        |b| {
+            b.iter(|| {
+                session.scrub(-1);
+                session.scrub(1)
+            })
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, lookups, recompute, consensus);
 criterion_main!(benches);

@@ -95,6 +95,12 @@ pub enum LabCommand {
     /// The sharding ring: place keys on nodes and watch what each change moves
     #[command(after_help = RING_ACTIONS)]
     Ring(RingArgs),
+    /// Quorums: how often a read of R replicas misses a write acknowledged by W of N
+    Quorum(crate::engines::consensus::cli::QuorumArgs),
+    /// A lock with leases and fencing tokens, and a client that pauses past its lease
+    Lock(crate::engines::consensus::cli::LockArgs),
+    /// Raft-style leader election: partitions, crashes, the majority rule and split brain
+    Election(crate::engines::consensus::cli::ElectionArgs),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -207,6 +213,9 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
             quiz(&content, *due, export.as_deref(), *json)
         }
         Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
+        Some(Command::Lab(LabCommand::Quorum(args))) => crate::engines::consensus::cli::quorum(args),
+        Some(Command::Lab(LabCommand::Lock(args))) => crate::engines::consensus::cli::lock(args),
+        Some(Command::Lab(LabCommand::Election(args))) => crate::engines::consensus::cli::election(args),
         None => open_lab(&cli),
     }
 }

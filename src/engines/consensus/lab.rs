@@ -1,0 +1,298 @@
+//! The consensus lab's engines as labs: ids, the metrics lesson goals may test, and how text
+//! actions reach each engine. Four labs, one per part: `quorum` (the PBS staleness experiment),
+//! `election` (Raft), `lock` (leases and fencing) and `cap` (CP vs AP). They are not in the
+//! registry yet: they join it with their screens.
+
+use super::cap::{Cap, CapConfig};
+use super::lock::{LockConfig, LockLab};
+use super::quorum::{QuorumConfig, QuorumLab};
+use super::raft::{Raft, RaftConfig};
+use crate::engines::lab::{from_scenario, parse_scenario, Engine, Lab, LabInfo, Session};
+
+impl Engine for LockLab {
+    type Config = LockConfig;
+    const TIMED: bool = true;
+
+    fn build(config: &LockConfig) -> Result<LockLab, String> {
+        LockLab::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        self.apply(action)
+    }
+
+    fn tick(&mut self, ms: u64) {
+        LockLab::tick(self, ms);
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now_ms() as u64
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let m = self.metrics();
+        let mut v = serde_json::to_value(&m).unwrap_or_default();
+        v["holder_token"] = m.holder.as_ref().map_or(0, |h| h.token).into();
+        v["tokens_issued"] = m.tokens.len().into();
+        v["anomaly_count"] = m.anomalies.len().into();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        let m = self.metrics();
+        vec![
+            ("believers", m.believers as f64),
+            ("highest_token_seen", m.highest_token_seen as f64),
+        ]
+    }
+}
+
+fn build_lock(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<LockLab>::new("lock", LockConfig::default())?)),
+        Some(text) => from_scenario::<LockLab>("lock", text),
+    }
+}
+
+pub const LOCK: LabInfo = LabInfo {
+    id: "lock",
+    title: "Locks, leases and fencing tokens",
+    summary: "A client pauses longer than its lease; a second client takes the lock; does storage let the stale write through?",
+    metrics: &[
+        ("lease_ms", "lease length in ms"),
+        ("pause_ms", "the first client's pause in ms"),
+        ("fencing", "whether storage checks tokens"),
+        ("holder_token", "the token of the lease the lock service holds now (0 when free)"),
+        ("tokens_issued", "how many tokens the lock service has issued"),
+        ("believers", "clients that believe they hold the lock right now"),
+        ("highest_token_seen", "the highest token storage has seen on a write"),
+        ("writes_accepted", "writes storage accepted"),
+        ("writes_rejected", "writes storage refused"),
+        ("stale_writes_accepted", "writes with an outdated token that storage let through"),
+        ("stale_writes_rejected", "writes with an outdated token that storage refused"),
+        ("corrupted", "a stale write overwrote newer data"),
+        ("anomaly_count", "broken guarantees recorded"),
+    ],
+    build: build_lock,
+    check_scenario: |text| parse_scenario::<LockConfig>(text)?.validate(),
+};
+
+impl Engine for Raft {
+    type Config = RaftConfig;
+    const TIMED: bool = true;
+
+    fn build(config: &RaftConfig) -> Result<Raft, String> {
+        Raft::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        Raft::apply_text(self, action)
+    }
+
+    fn tick(&mut self, ms: u64) {
+        Raft::tick(self, ms);
+    }
+
+    fn now_ms(&self) -> u64 {
+        Raft::now_ms(self) as u64
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let m = self.metrics();
+        let mut v = serde_json::to_value(&m).unwrap_or_default();
+        v["leader_count"] = m.leaders.len().into();
+        v["partitioned"] = m.network.partitioned.into();
+        v["crashed_count"] = m.network.crashed.len().into();
+        v["anomaly_count"] = m.anomalies.len().into();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        let m = self.metrics();
+        vec![
+            ("term", m.term as f64),
+            ("leaders", m.leaders.len() as f64),
+            ("committed", m.committed as f64),
+        ]
+    }
+}
+
+fn build_election(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<Raft>::new("election", RaftConfig::default())?)),
+        Some(text) => from_scenario::<Raft>("election", text),
+    }
+}
+
+pub const ELECTION: LabInfo = LabInfo {
+    id: "election",
+    title: "Leader election and split brain",
+    summary: "Raft-style terms, votes and a replicated log; cut the network and see which side keeps a leader",
+    metrics: &[
+        ("time_ms", "logical time in ms"),
+        ("majority", "whether leaders and commits need a majority"),
+        ("term", "the highest term any node has reached"),
+        ("leader_count", "running nodes that believe they lead"),
+        ("elections", "times a node became leader"),
+        ("candidacies", "elections started"),
+        ("committed", "client writes acknowledged as committed"),
+        (
+            "uncommitted",
+            "most entries a running node holds without seeing them committed",
+        ),
+        (
+            "split_brain",
+            "two nodes that believed they led both acknowledged writes at the same time",
+        ),
+        ("conflicting_writes", "writes acknowledged during split brain"),
+        ("lost_writes", "acknowledged writes later dropped"),
+        ("rejected_writes", "writes refused by a follower or a crashed node"),
+        ("dropped_entries", "log entries overwritten by a newer leader's log"),
+        ("partitioned", "whether the network is split"),
+        ("crashed_count", "nodes down"),
+        ("anomaly_count", "broken guarantees recorded"),
+    ],
+    build: build_election,
+    check_scenario: |text| parse_scenario::<RaftConfig>(text)?.validate(),
+};
+
+impl Engine for Cap {
+    type Config = CapConfig;
+    const TIMED: bool = true;
+
+    fn build(config: &CapConfig) -> Result<Cap, String> {
+        Cap::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        self.apply(action)
+    }
+
+    fn tick(&mut self, ms: u64) {
+        Cap::tick(self, ms);
+    }
+
+    fn now_ms(&self) -> u64 {
+        Cap::now_ms(self) as u64
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let m = self.metrics();
+        let mut v = serde_json::to_value(&m).unwrap_or_default();
+        // The worst side's availability: what a CP minority loses.
+        v["min_side_availability"] = m.sides.iter().map(|s| s.availability).fold(1.0, f64::min).into();
+        v["anomaly_count"] = m.anomalies.len().into();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        let m = self.metrics();
+        vec![("availability", m.availability), ("stale_reads", m.stale_reads as f64)]
+    }
+}
+
+fn build_cap(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<Cap>::new("cap", CapConfig::default())?)),
+        Some(text) => from_scenario::<Cap>("cap", text),
+    }
+}
+
+pub const CAP: LabInfo = LabInfo {
+    id: "cap",
+    title: "CAP under a partition",
+    summary: "Run the same store as CP or AP, cut the network, and count refusals, stale reads and conflicts per side",
+    metrics: &[
+        ("time_ms", "logical time in ms"),
+        ("mode", "cp or ap"),
+        ("reconcile", "lww or siblings"),
+        ("partitioned", "whether the network is split"),
+        ("requests", "client requests so far"),
+        ("availability", "share of requests answered"),
+        (
+            "min_side_availability",
+            "the lowest availability of any side of the partition",
+        ),
+        ("stale_reads", "reads that missed the latest acknowledged write"),
+        (
+            "conflicting_writes",
+            "writes to a key that another side also wrote during the partition",
+        ),
+        (
+            "lost_updates",
+            "acknowledged updates discarded by last-write-wins at heal",
+        ),
+        ("siblings", "keys holding more than one version after heal"),
+        ("anomaly_count", "broken guarantees recorded"),
+    ],
+    build: build_cap,
+    check_scenario: |text| parse_scenario::<CapConfig>(text)?.validate(),
+};
+
+impl Engine for QuorumLab {
+    type Config = QuorumConfig;
+
+    fn build(config: &QuorumConfig) -> Result<QuorumLab, String> {
+        QuorumLab::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        self.apply(action)
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let mut v = self.report.to_json();
+        v["k"] = self.config.k.into();
+        // The last k the lab measured, as a plain number goals can compare.
+        v["p_stale_last_k"] = self.report.p_stale_k.last().copied().unwrap_or(0.0).into();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+}
+
+fn build_quorum(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<QuorumLab>::new("quorum", QuorumConfig::default())?)),
+        Some(text) => from_scenario::<QuorumLab>("quorum", text),
+    }
+}
+
+pub const QUORUM: LabInfo = LabInfo {
+    id: "quorum",
+    title: "Quorums and stale reads",
+    summary: "Pick N, R and W and measure how often a read misses the latest write, against the PBS formula",
+    metrics: &[
+        ("n", "replicas"),
+        ("r", "replicas a read asks"),
+        ("w", "replicas a write waits for"),
+        ("strict", "R + W > N"),
+        ("p_stale", "measured share of reads that miss the latest write"),
+        ("p_stale_theory", "C(N−W,R)/C(N,R)"),
+        (
+            "p_stale_last_k",
+            "measured share of reads that miss all of the last k writes",
+        ),
+        ("k", "how many versions back p_stale_last_k looks"),
+        ("trials", "trials measured"),
+    ],
+    build: build_quorum,
+    check_scenario: |text| parse_scenario::<QuorumConfig>(text)?.validate(),
+};
+
+/// The consensus labs, for the registry once their screens exist.
+pub const LABS: [&LabInfo; 4] = [&QUORUM, &ELECTION, &LOCK, &CAP];
