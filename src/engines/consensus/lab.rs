@@ -79,6 +79,7 @@ pub const LOCK: LabInfo = LabInfo {
     ],
     build: build_lock,
     check_scenario: |text| parse_scenario::<LockConfig>(text)?.validate(),
+    ui: &crate::tui::lab::MetricsUi,
 };
 
 impl Engine for Raft {
@@ -162,6 +163,7 @@ pub const ELECTION: LabInfo = LabInfo {
     ],
     build: build_election,
     check_scenario: |text| parse_scenario::<RaftConfig>(text)?.validate(),
+    ui: &crate::tui::lab::MetricsUi,
 };
 
 impl Engine for Cap {
@@ -239,6 +241,7 @@ pub const CAP: LabInfo = LabInfo {
     ],
     build: build_cap,
     check_scenario: |text| parse_scenario::<CapConfig>(text)?.validate(),
+    ui: &crate::tui::lab::MetricsUi,
 };
 
 impl Engine for QuorumLab {
@@ -292,6 +295,7 @@ pub const QUORUM: LabInfo = LabInfo {
     ],
     build: build_quorum,
     check_scenario: |text| parse_scenario::<QuorumConfig>(text)?.validate(),
+    ui: &crate::tui::lab::MetricsUi,
 };
 
 /// The consensus labs, for the registry once their screens exist.
