@@ -84,6 +84,9 @@ pub enum LabCommand {
     /// The sharding ring: place keys on nodes and watch what each change moves
     #[command(after_help = RING_ACTIONS)]
     Ring(RingArgs),
+    /// Replication lag: a primary and replicas in time, commit modes, routing, faults, failover
+    #[command(after_help = crate::engines::replication::cli::AFTER_HELP)]
+    Replication(Box<crate::engines::replication::cli::ReplicationArgs>),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -178,6 +181,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
             quiz(&content, *due, export.as_deref(), *json)
         }
         Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
+        Some(Command::Lab(LabCommand::Replication(args))) => crate::engines::replication::cli::run(args),
         None => open_lab(&cli),
     }
 }
