@@ -183,5 +183,37 @@ fn consensus(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, lookups, recompute, consensus);
+/// Budget (issue 11 §6): a 10-minute simulated run at 100 writes/s and 1,000 reads/s with 5
+/// replicas simulates in ≤ 200 ms. The clock advances in 100 ms ticks, as the lab's does.
+fn replication_run(c: &mut Criterion) {
+    use sdlab::engines::replication::{Delay, Replication, ReplicationConfig};
+    let config = ReplicationConfig {
+        replicas: 5,
+        delay: Delay::exp(100.0),
+        delays: vec![
+            Delay::fixed(20.0),
+            Delay::exp(50.0),
+            Delay::exp(100.0),
+            Delay::fixed(150.0),
+            Delay::exp(200.0),
+        ],
+        write_rate: 100.0,
+        read_rate: 1000.0,
+        ..ReplicationConfig::default()
+    };
+    let mut group = c.benchmark_group("replication");
+    group.sample_size(10);
+    group.bench_function("10 simulated minutes, 100 writes/s + 1,000 reads/s, 5 replicas", |b| {
+        b.iter(|| {
+            let mut e = Replication::new(config.clone()).unwrap();
+            for _ in 0..6_000 {
+                e.tick(100);
+            }
+            e.head()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, lookups, recompute, consensus, replication_run);
 criterion_main!(benches);

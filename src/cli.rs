@@ -101,6 +101,9 @@ pub enum LabCommand {
     Lock(crate::engines::consensus::cli::LockArgs),
     /// Raft-style leader election: partitions, crashes, the majority rule and split brain
     Election(crate::engines::consensus::cli::ElectionArgs),
+    /// Replication lag: a primary and replicas in time, commit modes, routing, faults, failover
+    #[command(after_help = crate::engines::replication::cli::AFTER_HELP)]
+    Replication(Box<crate::engines::replication::cli::ReplicationArgs>),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -216,6 +219,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
         Some(Command::Lab(LabCommand::Quorum(args))) => crate::engines::consensus::cli::quorum(args),
         Some(Command::Lab(LabCommand::Lock(args))) => crate::engines::consensus::cli::lock(args),
         Some(Command::Lab(LabCommand::Election(args))) => crate::engines::consensus::cli::election(args),
+        Some(Command::Lab(LabCommand::Replication(args))) => crate::engines::replication::cli::run(args),
         None => open_lab(&cli),
     }
 }

@@ -200,37 +200,70 @@ impl EventLog {
     }
 }
 
-/// Anomalies of a run with the event log they also appear in.
-#[derive(Debug, Clone, Default)]
+/// Anomalies of a run with the event log they also appear in. Counts cover the whole run; the
+/// list keeps only the newest records, so a long busy run (thousands of stale reads) stays cheap
+/// to clone for checkpoints.
+#[derive(Debug, Clone)]
 pub struct Anomalies {
-    list: Vec<Anomaly>,
+    list: VecDeque<Anomaly>,
+    capacity: usize,
+    counts: Vec<(&'static str, u64)>,
+}
+
+impl Default for Anomalies {
+    fn default() -> Self {
+        Anomalies::with_capacity(200)
+    }
 }
 
 impl Anomalies {
+    pub fn with_capacity(capacity: usize) -> Anomalies {
+        Anomalies {
+            list: VecDeque::new(),
+            capacity: capacity.max(1),
+            counts: Vec::new(),
+        }
+    }
+
     /// Records an anomaly and writes it to the log as well.
     pub fn record(&mut self, log: &mut EventLog, at: Micros, kind: &'static str, detail: String) {
         log.push(at, format!("{}: {detail}", kind.replace('_', " ")), true);
-        self.list.push(Anomaly {
+        self.tally(kind);
+        if self.list.len() == self.capacity {
+            self.list.pop_front();
+        }
+        self.list.push_back(Anomaly {
             kind,
             at_ms: us_to_ms(at),
             detail,
         });
     }
 
-    pub fn list(&self) -> &[Anomaly] {
-        &self.list
+    /// Counts an anomaly without writing it out (a busy run's surplus: see the engine's rate).
+    pub fn tally(&mut self, kind: &'static str) {
+        match self.counts.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => self.counts.push((kind, 1)),
+        }
     }
 
-    pub fn count(&self, kind: &str) -> usize {
-        self.list.iter().filter(|a| a.kind == kind).count()
+    /// The newest anomalies, oldest first (at most the capacity).
+    pub fn list(&self) -> impl DoubleEndedIterator<Item = &Anomaly> + ExactSizeIterator {
+        self.list.iter()
     }
 
-    pub fn len(&self) -> usize {
-        self.list.len()
+    /// How many anomalies of `kind` the whole run recorded.
+    pub fn count(&self, kind: &str) -> u64 {
+        self.counts.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n)
+    }
+
+    /// How many anomalies the whole run recorded.
+    pub fn len(&self) -> u64 {
+        self.counts.iter().map(|(_, n)| n).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.counts.is_empty()
     }
 }
 
@@ -291,6 +324,23 @@ mod tests {
         let texts: Vec<_> = log.entries().map(|e| e.text.as_str()).collect();
         assert_eq!(texts, ["e2", "e3", "e4"]);
         assert_eq!(log.total(), 5);
+    }
+
+    #[test]
+    fn anomalies_count_the_whole_run_and_keep_the_newest() {
+        let mut log = EventLog::with_capacity(10);
+        let mut a = Anomalies::with_capacity(2);
+        for i in 0..5 {
+            let kind = if i % 2 == 0 { "stale_read" } else { "lost_write" };
+            a.record(&mut log, i * 1000, kind, format!("#{i}"));
+        }
+        assert_eq!((a.len(), a.count("stale_read"), a.count("lost_write")), (5, 3, 2));
+        a.tally("lost_write");
+        assert_eq!((a.len(), a.count("lost_write"), a.list().len()), (6, 3, 2));
+        let kept: Vec<_> = a.list().map(|x| x.detail.as_str()).collect();
+        assert_eq!(kept, ["#3", "#4"]);
+        assert_eq!(log.total(), 5);
+        assert!(log.entries().all(|e| e.anomaly));
     }
 
     #[test]

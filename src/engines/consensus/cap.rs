@@ -505,7 +505,7 @@ impl Cap {
                 .collect(),
             network: self.net.view(),
             last_read: self.last_read.clone(),
-            anomalies: self.anomalies.list().to_vec(),
+            anomalies: self.anomalies.list().cloned().collect(),
         }
     }
 }

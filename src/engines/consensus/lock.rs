@@ -500,7 +500,7 @@ impl LockLab {
             stale_writes_accepted: self.stale_accepted,
             stale_writes_rejected: self.stale_rejected,
             corrupted: self.stale_accepted > 0,
-            anomalies: self.anomalies.list().to_vec(),
+            anomalies: self.anomalies.list().cloned().collect(),
         }
     }
 }

@@ -1105,7 +1105,7 @@ impl Raft {
             nodes,
             network: self.net.view(),
             writes: self.writes.clone(),
-            anomalies: self.anomalies.list().to_vec(),
+            anomalies: self.anomalies.list().cloned().collect(),
         }
     }
 }
