@@ -207,7 +207,7 @@ impl LabPane {
             KeyCode::Char('w') => {
                 self.message = Some(match self.save() {
                     Ok(path) => format!("saved · open it again with: sdlab --scenario {}", path.display()),
-                    Err(e) => format!("could not save the scenario: {e}"),
+                    Err(e) => e,
                 });
                 return (true, false);
             }
@@ -236,16 +236,21 @@ impl LabPane {
         (false, false)
     }
 
-    /// Writes the scenario (config and actions) under the data directory's `scenarios/`.
-    pub fn save(&self) -> std::io::Result<std::path::PathBuf> {
-        let store = crate::state::Store::locate()?;
+    /// Writes the scenario (config and actions) under the data directory's `scenarios/`; the
+    /// error is the sentence to show, naming the path.
+    pub fn save(&self) -> Result<std::path::PathBuf, String> {
+        use crate::state::io_reason;
+        let store = crate::state::Store::locate().map_err(|e| format!("could not save the scenario: {e}"))?;
         let dir = store.dir().join("scenarios");
-        std::fs::create_dir_all(&dir)?;
+        let failed = |path: &std::path::Path, e: std::io::Error| {
+            format!("could not save the scenario to {}: {}", path.display(), io_reason(&e))
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| failed(&dir, e))?;
         let n = (1..)
             .find(|n| !dir.join(format!("{}-{n}.toml", self.lab.id())).exists())
             .unwrap_or(1);
         let path = dir.join(format!("{}-{n}.toml", self.lab.id()));
-        std::fs::write(&path, self.lab.scenario())?;
+        std::fs::write(&path, self.lab.scenario()).map_err(|e| failed(&path, e))?;
         Ok(path)
     }
 
