@@ -6,6 +6,7 @@ use std::hash::{Hash, Hasher};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use sdlab::engines::lab::{Lab, Session};
 use sdlab::engines::ring::{hash, NodeSpec, NodeView, Placement, Ring, RingAction, RingConfig, Strategy};
 use sdlab::theme::{Theme, ThemeName};
 
@@ -215,5 +216,64 @@ fn replication_run(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, lookups, recompute, consensus, replication_run);
+/// A lab session at a million keys with a few changes made, as a learner would have it.
+fn session(config: RingConfig, log: &[&str]) -> Session<Ring> {
+    let mut s = Session::<Ring>::new("ring", config).unwrap();
+    for a in log {
+        s.apply(a).unwrap();
+    }
+    s
+}
+
+fn undo(c: &mut Criterion) {
+    let mut group = c.benchmark_group("1,000,000 keys, undo");
+    group.sample_size(10);
+    let config = RingConfig {
+        nodes: NodeSpec::numbered(10),
+        vnodes: 160,
+        keys: 1_000_000,
+        ..RingConfig::default()
+    };
+    let log = ["add n11", "weight n2 3", "remove n3", "add n12"];
+    group.bench_function("undo the 4th of 4 actions", |b| {
+        b.iter_batched(
+            || session(config.clone(), &log),
+            |mut s| {
+                s.undo();
+                s
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("reset after 4 actions", |b| {
+        b.iter_batched(
+            || session(config.clone(), &log),
+            |mut s| {
+                s.reset();
+                s
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    // The lab's `K` key raises the key count with `keys` actions: the million keys come from
+    // the log, not the config.
+    let small = RingConfig {
+        keys: 10_000,
+        ..config.clone()
+    };
+    let grown = ["keys 1000000", "add n11", "remove n3"];
+    group.bench_function("undo after growing to a million keys with `keys`", |b| {
+        b.iter_batched(
+            || session(small.clone(), &grown),
+            |mut s| {
+                s.undo();
+                s
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, lookups, recompute, undo, consensus, replication_run);
 criterion_main!(benches);

@@ -29,6 +29,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Built once per run: the size of the lab's flags costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Look up a glossary term (best match), or list every term
@@ -94,7 +96,7 @@ text mentions it are listed instead), 2 on a usage error such as a missing QUERY
 pub enum LabCommand {
     /// The sharding ring: place keys on nodes and watch what each change moves
     #[command(after_help = RING_ACTIONS)]
-    Ring(RingArgs),
+    Ring(Box<RingArgs>),
     /// Quorums: how often a read of R replicas misses a write acknowledged by W of N
     Quorum(crate::engines::consensus::cli::QuorumArgs),
     /// A lock with leases and fencing tokens, and a client that pauses past its lease
@@ -116,32 +118,37 @@ const RING_ACTIONS: &str = "Actions for --do, separated by ';':
                                 directory: move the fewest keys that even out the load)
 Regions: na, eu, apac, sa, af. One JSON object per state: the initial one, then one per action.";
 
+/// Every value is taken as text (even `-3`) and checked by `ring_lab`, so a bad one gets a
+/// one-line answer with the real range or the choices, instead of clap's generic ones.
 #[derive(Debug, clap::Args)]
 pub struct RingArgs {
-    #[arg(long, value_enum, default_value = "ring")]
-    pub strategy: crate::engines::ring::Strategy,
-    /// A node count (n1, n2, …) or a list: a,b=2,c@eu
-    #[arg(long, default_value = "4")]
+    /// Placement: modulo, ring, ketama, jump, rendezvous, range, geo or directory
+    #[arg(long, default_value = "ring", value_name = "NAME", allow_hyphen_values = true)]
+    pub strategy: String,
+    /// A node count from 1 to 200 (n1, n2, …) or a list: a,b=2,c@eu (weights 1 to 100,000)
+    #[arg(long, default_value = "4", allow_hyphen_values = true)]
     pub nodes: String,
     /// Virtual nodes per unit of weight (ring strategy), 1 to 1000
-    #[arg(long, default_value_t = 100)]
-    pub vnodes: u32,
+    #[arg(long, default_value = "100", allow_hyphen_values = true)]
+    pub vnodes: String,
     /// Number of keys (user ids), 10 to 1,000,000
-    #[arg(long, default_value_t = 10_000)]
-    pub keys: usize,
-    #[arg(long, value_enum, default_value = "sequential")]
-    pub ids: IdsArg,
-    /// Zipf skew of traffic (0 = uniform)
-    #[arg(long, default_value_t = 0.0)]
-    pub zipf: f64,
-    /// Percentage of all traffic carried by one celebrity key
-    #[arg(long, default_value_t = 0.0)]
-    pub celebrity: f64,
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Replication factor for preference lists
-    #[arg(long, default_value_t = 3)]
-    pub replicas: usize,
+    #[arg(long, default_value = "10000", allow_hyphen_values = true)]
+    pub keys: String,
+    /// User ids: sequential or random
+    #[arg(long, default_value = "sequential", value_name = "KIND", allow_hyphen_values = true)]
+    pub ids: String,
+    /// Zipf skew of traffic, 0 (uniform) to 3
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    pub zipf: String,
+    /// Percentage of all traffic carried by one celebrity key, 0 to below 100
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    pub celebrity: String,
+    /// Seed of the keyspace (any whole number from 0)
+    #[arg(long, default_value = "42", allow_hyphen_values = true)]
+    pub seed: String,
+    /// Replication factor for preference lists, 1 to 10
+    #[arg(long, default_value = "3", allow_hyphen_values = true)]
+    pub replicas: String,
     /// Show where this key lives (repeatable)
     #[arg(long)]
     pub trace: Vec<String>,
@@ -149,17 +156,11 @@ pub struct RingArgs {
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
     /// Actions to apply in order, separated by ';'
-    #[arg(long = "do", value_name = "ACTIONS")]
+    #[arg(long = "do", value_name = "ACTIONS", allow_hyphen_values = true)]
     pub actions: Option<String>,
     /// JSON Lines output (one object per state)
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum IdsArg {
-    Sequential,
-    Random,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -273,7 +274,7 @@ fn check(dir: Option<&Path>) -> i32 {
             n => format!("{n} problems"),
         }
     );
-    eprintln!("{summary}");
+    let _ = writeln!(out, "{summary}");
     i32::from(!problems.is_empty())
 }
 
@@ -662,12 +663,21 @@ fn progress(content: &Content, reset: Option<&Option<String>>) -> Result<i32, St
             for l in &content.lessons {
                 if let Some(p) = state.lessons.get(&l.id) {
                     let mark = if p.completed { "✓" } else { "•" };
-                    println!("  {mark} {:<44} step {} of {}", l.id, p.step + 1, l.step_count());
+                    // Clamped as the lesson screen clamps it: the file may hold any number.
+                    let count = l.step_count();
+                    let step = p.step.min(count.saturating_sub(1)) + 1;
+                    println!("  {mark} {:<44} step {step} of {count}", l.id);
                 }
             }
         }
     }
     Ok(0)
+}
+
+/// An error about a file's content, led by the file: `PATH, line 3: …` or `PATH: …`.
+fn in_file(file: &Path, e: &str) -> String {
+    let sep = if e.starts_with("line ") { ", " } else { ": " };
+    format!("{}{sep}{e}", file.display())
 }
 
 fn open_lab(cli: &Cli) -> Result<i32, String> {
@@ -682,9 +692,15 @@ fn open_lab(cli: &Cli) -> Result<i32, String> {
     let mut app = crate::tui::App::new(content, theme, state, Some(store));
     app.notice = notice;
     if let Some(file) = &cli.scenario {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        let id = crate::engines::lab::scenario_lab(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-        let pane = crate::tui::lab::LabPane::new(&id, Some(&text)).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            format!(
+                "could not read the scenario {}: {}",
+                file.display(),
+                crate::state::io_reason(&e)
+            )
+        })?;
+        let id = crate::engines::lab::scenario_lab(&text).map_err(|e| in_file(file, &e))?;
+        let pane = crate::tui::lab::LabPane::new(&id, Some(&text)).map_err(|e| in_file(file, &e))?;
         app.stack
             .push(crate::tui::app::Screen::Lab(crate::tui::labs::LabView { pane }));
     }
@@ -784,32 +800,54 @@ fn quiz(content: &Content, due: bool, export: Option<&[String]>, json: bool) -> 
     Ok(0)
 }
 
-fn ring_lab(args: &RingArgs) -> Result<i32, String> {
-    use crate::engines::ring::{Ids, NodeSpec, Ring, RingAction, RingConfig};
-    let nodes = match args.nodes.parse::<usize>() {
-        Ok(n) if (1..=200).contains(&n) => NodeSpec::numbered(n),
-        Ok(n) => return Err(format!("--nodes {n}: give 1 to 200 nodes")),
-        Err(_) => args
-            .nodes
+/// The ring config the flags describe, each checked with its range or choices in words.
+fn ring_config(args: &RingArgs) -> Result<crate::engines::ring::RingConfig, String> {
+    use crate::engines::ring::{whole_in, Ids, NodeSpec, RingConfig, Strategy};
+    let strategy = Strategy::parse(&args.strategy).ok_or_else(|| {
+        let names: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
+        format!("--strategy {:?}: use one of {}", args.strategy, names.join(", "))
+    })?;
+    let nodes = if args
+        .nodes
+        .trim()
+        .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
+    {
+        let n = whole_in(args.nodes.trim(), 1, 200, "--nodes")
+            .map_err(|e| format!("{e}; or give a list of names such as a,b=2,c@eu"))?;
+        NodeSpec::numbered(n as usize)
+    } else {
+        args.nodes
             .split(',')
-            .map(|s| NodeSpec::parse(s.trim()))
-            .collect::<Result<Vec<_>, _>>()?,
+            .map(|s| NodeSpec::parse(s.trim()).map_err(|e| format!("--nodes: {e}")))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let ids = match args.ids.as_str() {
+        "sequential" => Ids::Sequential,
+        "random" => Ids::Random,
+        other => return Err(format!("--ids {other:?}: use sequential or random")),
+    };
+    let number = |text: &str, lo: f64, hi: f64, below: bool, what: &str| {
+        crate::engines::ring::number_in(text, lo, hi, below, what)
     };
     let config = RingConfig {
-        strategy: args.strategy,
+        strategy,
         nodes,
-        vnodes: args.vnodes,
-        keys: args.keys,
-        ids: match args.ids {
-            IdsArg::Sequential => Ids::Sequential,
-            IdsArg::Random => Ids::Random,
-        },
-        zipf: args.zipf,
-        celebrity: args.celebrity,
-        seed: args.seed,
-        replicas: args.replicas,
+        vnodes: whole_in(&args.vnodes, 1, 1000, "--vnodes")? as u32,
+        keys: whole_in(&args.keys, 10, 1_000_000, "--keys")? as usize,
+        ids,
+        zipf: number(&args.zipf, 0.0, 3.0, false, "--zipf")?,
+        celebrity: number(&args.celebrity, 0.0, 100.0, true, "--celebrity (a percentage)")?,
+        seed: whole_in(&args.seed, 0, u64::MAX, "--seed")?,
+        replicas: whole_in(&args.replicas, 1, 10, "--replicas")? as usize,
         traces: args.trace.clone(),
     };
+    config.validate()?;
+    Ok(config)
+}
+
+fn ring_lab(args: &RingArgs) -> Result<i32, String> {
+    use crate::engines::ring::{Ring, RingAction, RingConfig};
+    let config = ring_config(args)?;
     let texts: Vec<&str> = args
         .actions
         .as_deref()
@@ -823,32 +861,74 @@ fn ring_lab(args: &RingArgs) -> Result<i32, String> {
     let (config, earlier) = match &args.scenario {
         None => (config, Vec::new()),
         Some(file) => {
-            let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let (mut c, acts) = crate::engines::lab::read_scenario::<RingConfig>(&text)?;
+            let shown = file.display();
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("could not read the scenario {shown}: {}", crate::state::io_reason(&e)))?;
+            let (mut c, acts) =
+                crate::engines::lab::read_scenario::<RingConfig>(&text).map_err(|e| in_file(file, &e))?;
+            c.validate().map_err(|e| in_file(file, &e))?;
             c.traces.extend(args.trace.iter().cloned());
-            (c, acts)
+            let parsed = acts
+                .iter()
+                .map(|a| {
+                    RingAction::parse(a).map_err(|e| {
+                        let quoted = format!("{a:?}");
+                        let line = text.lines().position(|l| l.contains(&quoted));
+                        let at = line.map_or(String::new(), |l| format!(", line {}", l + 1));
+                        format!("{shown}{at}: action {quoted}: {e}")
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (c, acts.into_iter().zip(parsed).collect())
         }
     };
     let mut ring = Ring::new(config)?;
-    for a in &earlier {
-        ring.apply(&RingAction::parse(a)?)
-            .map_err(|e| format!("scenario action {a:?}: {e}"))?;
-    }
-    let mut out = io::stdout().lock();
-    let print = |out: &mut io::StdoutLock, ring: &Ring, action: Option<String>| {
+    // Printed only once every action applied, so a refused action prints the error alone.
+    let mut out: Vec<u8> = Vec::new();
+    let print = |out: &mut Vec<u8>, ring: &Ring, action: Option<&str>| {
         let m = ring.metrics();
         if args.json {
-            let mut v = serde_json::to_value(&m).unwrap_or_default();
+            let mut v = people_json(serde_json::to_value(&m).unwrap_or_default());
+            for t in v["traces"].as_array_mut().into_iter().flatten() {
+                // Hashes are 64-bit: as JSON numbers, jq and JavaScript would round those above
+                // 2^53. A decimal string keeps them exact; the hex form is for reading.
+                if let Some(h) = t["hash"].as_u64() {
+                    t["hash"] = h.to_string().into();
+                    t["hash_hex"] = format!("{h:016x}").into();
+                }
+            }
             v["action"] = serde_json::json!(action);
             let _ = writeln!(out, "{v}");
         } else {
-            let _ = writeln!(out, "{}", crate::engines::ring::describe(&m, action.as_deref()));
+            let _ = writeln!(out, "{}", crate::engines::ring::describe(&m, action));
         }
     };
+    // The initial state, then one state per action: the scenario's, then --do's.
     print(&mut out, &ring, None);
+    for (text, action) in &earlier {
+        ring.apply(action)
+            .map_err(|e| format!("scenario action {text:?}: {e}"))?;
+        print(&mut out, &ring, Some(text));
+    }
     for (action, text) in actions.iter().zip(texts) {
         ring.apply(action).map_err(|e| format!("{text}: {e}"))?;
-        print(&mut out, &ring, Some(text.to_string()));
+        print(&mut out, &ring, Some(text));
     }
+    let _ = io::stdout().lock().write_all(&out);
     Ok(0)
+}
+
+/// JSON for people and scripts: floats rounded to 6 decimals (`1.14755`, not
+/// `1.1475499999999998`).
+fn people_json(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => n
+            .as_f64()
+            .and_then(|x| serde_json::Number::from_f64(crate::engines::sim::round6(x)))
+            .map_or(Value::Null, Value::Number),
+        Value::Array(a) => Value::Array(a.into_iter().map(people_json).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, people_json(v))).collect()),
+        other => other,
+    }
 }

@@ -821,3 +821,15 @@ fn paxos_and_zipf_do_not_find_unrelated_terms() {
         }
     }
 }
+
+#[test]
+fn a_notice_shows_until_the_first_key_and_then_leaves_the_header() {
+    let mut app = common::app();
+    app.notice = Some("state.toml, line 2: theme = \"purple\" is not a theme".into());
+    press(&mut app, "g");
+    assert_eq!(app.notice, None, "dismissed by the first key");
+    assert!(
+        matches!(app.screen(), Screen::Glossary(_)),
+        "and the key still did its job"
+    );
+}

@@ -365,8 +365,8 @@ fn check_passes_on_the_built_in_content() {
         .arg("check")
         .assert()
         .success()
-        .stdout("")
-        .stderr(predicate::str::contains("no problems"));
+        .stderr("")
+        .stdout(predicate::str::starts_with("checked ").and(predicate::str::ends_with("no problems\n")));
 }
 
 #[test]
@@ -403,7 +403,7 @@ fn check_names_file_and_line_of_every_problem_and_exits_1() {
         "content/quizzes/alpha.toml:46: question alpha-two-tolerances: give `tolerance` (absolute) or `tolerance_pct` (relative), not both",
         "lessons/alpha/03-lab.md:7: goal check: lab ring has no metric \"speed\"",
         "lessons/alpha/03-lab.md:14: goal step 9 does not exist",
-        "lessons/alpha/03-lab.md:21: goal scenario: vnodes must be 1 to 1000",
+        "lessons/alpha/03-lab.md:21: goal scenario: vnodes must be between 1 and 1000",
         "lessons/alpha/03-lab.md:29: goal predict: lab ring has no metric \"lost_writes\"",
         "lessons/alpha/03-lab.md:38: goal predict \"moved_fraction\" needs a `question`",
         "lessons/alpha/03-lab.md:47: `question` and `tolerance` belong to a prediction",
@@ -413,6 +413,19 @@ fn check_names_file_and_line_of_every_problem_and_exits_1() {
     for e in expect {
         assert!(text.contains(e), "missing {e:?} in:\n{text}");
     }
+    // unknown-module.toml does not parse: reported once, and the two links to its term `orphan`
+    // counted in one line there instead of each reported as an unknown term.
+    assert!(
+        text.contains("content/glossary/unknown-module.toml:1: 2 links elsewhere point to terms of this file"),
+        "{text}"
+    );
+    assert!(!text.contains("unknown term \"orphan\""), "{text}");
+    let summary = text.lines().last().unwrap();
+    let problems = text.lines().count() - 1;
+    assert!(
+        summary.starts_with("checked ") && summary.ends_with(&format!(": {problems} problems")),
+        "the summary is the last line on stdout and counts the lines above it: {summary}"
+    );
 }
 
 #[test]
@@ -482,6 +495,32 @@ fn progress_reset_and_corrupt_state() {
         })
         .count();
     assert_eq!(kept, 1);
+}
+
+#[test]
+fn progress_keeps_good_values_beside_a_bad_one_and_clamps_the_step() {
+    let home = tempfile::tempdir().unwrap();
+    let lesson = "foundations/01-what-is-system-design";
+    std::fs::write(
+        home.path().join("state.toml"),
+        format!("version = 1\ntheme = \"purple\"\n[lessons.\"{lesson}\"]\nstep = 1000\ncompleted = false\n"),
+    )
+    .unwrap();
+    let out = sdlab(&home).arg("progress").assert().success().get_output().clone();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(stderr.contains("state.toml, line 2: theme = \"purple\""), "{stderr}");
+    let line = stdout.lines().find(|l| l.contains(lesson)).expect("the lesson is kept");
+    let (step, count) = line
+        .split_once("step ")
+        .and_then(|(_, r)| r.split_once(" of "))
+        .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+        .unwrap();
+    assert_eq!(step, count, "step 1000 is shown as the last step: {line}");
+    let aside = std::fs::read_dir(home.path()).unwrap().count();
+    assert_eq!(aside, 1, "nothing moved aside");
 }
 
 #[test]
@@ -693,23 +732,142 @@ fn lab_ring_is_deterministic_for_a_seed() {
     assert_ne!(run("7"), run("8"));
 }
 
+/// Every flag and action of `sdlab lab ring`, fed a bad value: exit 2 and one line that gives
+/// the real range in words or lists the choices.
 #[test]
 fn lab_ring_rejects_bad_arguments_with_one_line_and_exit_2() {
     let home = tempfile::tempdir().unwrap();
-    for args in [
-        vec!["lab", "ring", "--strategy", "nope"],
-        vec!["lab", "ring", "--vnodes", "0"],
-        vec!["lab", "ring", "--keys", "5"],
-        vec!["lab", "ring", "--do", "explode n1"],
-        vec!["lab", "ring", "--do", "remove zz"],
-        vec!["lab", "ring", "--nodes", "a,a"],
-    ] {
-        let out = sdlab(&home).args(&args).assert().code(2).get_output().stderr.clone();
-        let err = String::from_utf8(out).unwrap();
-        assert!(!err.trim().is_empty(), "{args:?}");
-        if !args.contains(&"--strategy") {
-            assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    let table: &[(&[&str], &str)] = &[
+        (
+            &["--nodes=-3"],
+            "--nodes must be a whole number between 1 and 200 (got -3)",
+        ),
+        (&["--nodes", "0"], "between 1 and 200"),
+        (&["--nodes", "a,,b"], "bad node name \"\""),
+        (&["--nodes", "a,a"], "node a is listed twice"),
+        (
+            &["--nodes", "a=0"],
+            "the weight of a must be a whole number between 1 and 100,000 (got 0)",
+        ),
+        (
+            &["--nodes", "a@mars"],
+            "unknown region \"mars\": use one of na, eu, apac, sa, af",
+        ),
+        (
+            &["--keys", "-1"],
+            "--keys must be a whole number between 10 and 1,000,000 (got -1)",
+        ),
+        (&["--keys", "5"], "between 10 and 1,000,000"),
+        (
+            &["--vnodes=-5"],
+            "--vnodes must be a whole number between 1 and 1000 (got -5)",
+        ),
+        (&["--vnodes", "0"], "between 1 and 1000"),
+        (&["--zipf", "4"], "--zipf must be a number from 0 to at most 3 (got 4)"),
+        (&["--zipf", "nan"], "from 0 to at most 3"),
+        (&["--celebrity", "100"], "from 0 to below 100 (got 100)"),
+        (&["--seed", "-1"], "--seed must be a whole number between 0 and"),
+        (
+            &["--replicas", "11"],
+            "--replicas must be a whole number between 1 and 10 (got 11)",
+        ),
+        (
+            &["--strategy", "bogus"],
+            "use one of modulo, ring, ketama, jump, rendezvous, range, geo, directory",
+        ),
+        (&["--ids", "uuid"], "--ids \"uuid\": use sequential or random"),
+        (
+            &["--vnodes", "1000", "--nodes", "a=1000,b"],
+            "the ring would have 1,001,000 points",
+        ),
+        (
+            &["--do", "strategy bogus"],
+            "use one of modulo, ring, ketama, jump, rendezvous, range, geo, directory",
+        ),
+        (
+            &["--do", "vnodes -5"],
+            "vnodes must be a whole number between 1 and 1000 (got -5)",
+        ),
+        (
+            &["--do", "weight n1 0"],
+            "a weight must be a whole number between 1 and 100,000 (got 0)",
+        ),
+        (
+            &["--do", "keys 2000000"],
+            "keys must be a whole number between 10 and 1,000,000",
+        ),
+        (
+            &["--do", "zipf -1"],
+            "zipf skew must be a number from 0 to at most 3 (got -1)",
+        ),
+        (&["--do", "celebrity 150%"], "below 100 (got 150)"),
+        (&["--do", "ids uuid"], "use sequential or random"),
+        (&["--do", "split x"], "a range number must be a whole number"),
+        (&["--do", "explode n1"], "the actions are add, remove, weight"),
+        (&["--do", "remove zz"], "no node named zz"),
+        (&["--do", "add -3"], "bad node name \"-3\""),
+        (&["--nodes", "10", "--do", "add x=100000"], "at most 200,000 fit"),
+    ];
+    for (args, expected) in table {
+        let out = sdlab(&home)
+            .args(["lab", "ring"])
+            .args(*args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(out.stdout.is_empty(), "{args:?}: nothing printed before the error");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+        assert!(err.starts_with("sdlab: "), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: expected {expected:?} in {err}");
+        assert!(!err.contains("..="), "{args:?}: no Rust range syntax: {err}");
+    }
+}
+
+/// libketama's own test configuration weighs servers by memory (weights 100 to 1000); a weight
+/// of 100,000 is accepted too, with libketama's point count: floor(w / Σw · 40 · N) digests of
+/// four points each.
+#[test]
+fn ketama_takes_memory_sized_weights() {
+    let home = tempfile::tempdir().unwrap();
+    let states = json_lines(sdlab(&home).args([
+        "lab",
+        "ring",
+        "--strategy",
+        "ketama",
+        "--nodes",
+        "a=600,b=100000,c=1000",
+        "--keys",
+        "1000",
+        "--json",
+    ]));
+    // Σw = 101,600, N = 3: a gets floor(600/101600·120) = 0 digests, b floor(118.11) = 118,
+    // c floor(1.18) = 1: (0 + 118 + 1) · 4 points.
+    assert_eq!(states[0]["points"], 476);
+    assert_eq!(states[0]["nodes"][1]["weight"], 100_000);
+}
+
+#[test]
+fn lab_ring_json_is_exact_for_scripts() {
+    let home = tempfile::tempdir().unwrap();
+    let states = json_lines(sdlab(&home).args([
+        "lab", "ring", "--nodes", "3", "--keys", "1000", "--zipf", "1.1", "--trace", "user:42", "--json", "--do",
+        "add n4",
+    ]));
+    for s in &states {
+        for key in ["max_over_mean", "stddev"] {
+            let x = s[key].as_f64().unwrap();
+            let text = s[key].to_string();
+            let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
+            assert!(decimals <= 6, "{key} = {text} is rounded to 6 decimals");
+            assert!((x * 1e6 - (x * 1e6).round()).abs() < 1e-6);
         }
+        let t = &s["traces"][0];
+        let hash: u64 = t["hash"].as_str().expect("the hash is a string").parse().unwrap();
+        assert_eq!(t["hash_hex"], format!("{hash:016x}"));
+        // XXH3-64 of "user:42", as xxhsum -H3 prints it.
+        assert_eq!(hash, sdlab::engines::ring::hash::h64(b"user:42"));
     }
 }
 
@@ -727,9 +885,80 @@ fn a_saved_scenario_replays_headless() {
             .args(["lab", "ring", "--json", "--do", "remove n1", "--scenario"])
             .arg(&file),
     );
-    assert_eq!(states.len(), 2, "the scenario's state, then one per --do action");
-    assert_eq!(states[0]["vnodes"], 10);
-    assert_eq!(states[0]["nodes"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        states.len(),
+        4,
+        "the initial state, one per scenario action, one per --do action"
+    );
+    let actions: Vec<&serde_json::Value> = states.iter().map(|s| &s["action"]).collect();
+    assert_eq!(
+        actions,
+        [
+            &serde_json::Value::Null,
+            &"add n5".into(),
+            &"vnodes 10".into(),
+            &"remove n1".into()
+        ]
+    );
+    assert_eq!(states[0]["vnodes"], 100);
+    assert_eq!(states[0]["nodes"].as_array().unwrap().len(), 4);
     assert_eq!(states[0]["nodes"][2]["weight"], 2);
-    assert_eq!(states[1]["nodes"].as_array().unwrap().len(), 4);
+    assert_eq!(states[1]["nodes"].as_array().unwrap().len(), 5);
+    assert_eq!(states[2]["vnodes"], 10);
+    assert_eq!(states[3]["nodes"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn a_broken_scenario_names_its_file_and_line() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("garbage.toml");
+    std::fs::write(&file, "lab = \"ring\"\n[config]\nvnode = 10\n").unwrap();
+    let err = sdlab(&home)
+        .args(["lab", "ring", "--scenario"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(
+        err.contains(&format!("{}, line 3: unknown field `vnode`", file.display())),
+        "{err}"
+    );
+    std::fs::write(
+        &file,
+        "lab = \"ring\"\nactions = [\"add n5\", \"vnodes 0\"]\n[config]\nkeys = 100\n",
+    )
+    .unwrap();
+    let err = sdlab(&home)
+        .args(["lab", "ring", "--scenario"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(
+        err.contains(&format!("{}, line 2: action \"vnodes 0\"", file.display())),
+        "{err}"
+    );
+    let missing = home.path().join("missing.toml");
+    let err = sdlab(&home)
+        .args(["lab", "ring", "--scenario"])
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(
+        err.trim(),
+        format!(
+            "sdlab: could not read the scenario {}: no such file or directory",
+            missing.display()
+        )
+    );
 }

@@ -269,7 +269,23 @@ fn a_prediction_is_typed_then_the_lab_measures_it_in_a_real_terminal() {
     s.wait_for("the lesson among the results", |sc| {
         sc.contains("sharding/04-hash-and-modulo-sharding")
     });
-    s.send("\x1b[B\r");
+    // Move the selection down to the lesson, wherever the ranking puts it.
+    // The selected result is the line marked › that is not the query field (which has a cursor).
+    let selected = |sc: &str| {
+        sc.lines()
+            .find(|l| l.contains('›') && !l.contains('▏'))
+            .unwrap_or("")
+            .to_string()
+    };
+    for _ in 0..10 {
+        let now = selected(&s.screen());
+        if now.contains("sharding/04-hash") {
+            break;
+        }
+        s.send("\x1b[B");
+        s.wait_for("the selection to move", |sc| selected(sc) != now);
+    }
+    s.send("\r");
     s.wait_for("the lesson", |sc| sc.contains("Step 1 of"));
     s.send("nnn");
     s.wait_for("the question", |sc| sc.contains("Predict first"));

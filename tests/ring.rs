@@ -347,3 +347,92 @@ fn a_key_costs_at_most_18_bytes_on_every_strategy() {
         }
     }
 }
+
+/// The state a log reaches when applied from scratch, one action at a time: what every undo,
+/// reset and scrub must equal.
+fn replayed_from_scratch(config: &RingConfig, log: &[String]) -> Ring {
+    let mut ring = Ring::new(config.clone()).unwrap();
+    for a in log {
+        ring.apply(&RingAction::parse(a).unwrap()).unwrap();
+    }
+    ring
+}
+
+fn assert_same_state(got: &Ring, want: &Ring, what: &str) {
+    assert_eq!(got.config, want.config, "{what}: config");
+    assert_eq!(got.metrics(), want.metrics(), "{what}: metrics");
+    assert_eq!(got.owners, want.owners, "{what}: owners");
+    assert_eq!(got.ranges, want.ranges, "{what}: ranges");
+    assert_eq!(got.directory, want.directory, "{what}: directory");
+    assert_eq!(got.keys.hashes, want.keys.hashes, "{what}: keys");
+    assert_eq!(got.keys.traffic, want.keys.traffic, "{what}: traffic");
+}
+
+fn any_action() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::Strategy as _;
+    let node = || proptest::sample::select(vec!["n1", "n2", "n3", "n4", "n5", "x", "y"]);
+    let region = proptest::sample::select(vec!["", "@eu", "@apac", "@af"]);
+    proptest::prop_oneof![
+        (node(), 1u32..4, region).prop_map(|(n, w, r)| format!("add {n}={w}{r}")),
+        node().prop_map(|n| format!("remove {n}")),
+        (node(), 1u32..5).prop_map(|(n, w)| format!("weight {n} {w}")),
+        (1u32..40).prop_map(|v| format!("vnodes {v}")),
+        strategy().prop_map(|s| format!("strategy {}", s.name())),
+        proptest::sample::select(vec![300usize, 500, 800]).prop_map(|k| format!("keys {k}")),
+        proptest::sample::select(vec![
+            "ids random",
+            "ids sequential",
+            "zipf 0",
+            "zipf 1.1",
+            "celebrity 0",
+            "celebrity 20",
+            "rebalance"
+        ])
+        .prop_map(str::to_string),
+        (1u64..900).prop_map(|k| format!("trace user:{k}")),
+        (0usize..6).prop_map(|i| format!("split {i}")),
+        (0usize..6, node()).prop_map(|(i, n)| format!("assign {i} {n}")),
+        (1u64..900, node()).prop_map(|(k, n)| format!("move user:{k} {n}")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Undo, scrubbing back and reset take a fast path (the ring places keys twice, however
+    /// long the log, and reuses its keyspace); each must leave exactly the state a replay from
+    /// scratch gives, movement metrics of the last action included.
+    #[test]
+    fn undo_scrub_and_reset_equal_a_full_replay(
+        s in strategy(),
+        actions in proptest::collection::vec(any_action(), 1..24),
+        back in 1usize..6,
+    ) {
+        use sdlab::engines::lab::{Lab, Session};
+        let config = RingConfig { strategy: s, keys: 500, vnodes: 20, ..RingConfig::default() };
+        let mut session = Session::<Ring>::new("ring", config.clone()).unwrap();
+        for a in &actions {
+            // Actions that do not fit the state (no such node, wrong strategy) are refused and
+            // stay out of the log, as in the lab.
+            let _ = session.apply(a);
+        }
+        let log = session.log().to_vec();
+        prop_assert_eq!(session.undo(), !log.is_empty());
+        let kept = log.len().saturating_sub(1);
+        assert_same_state(&session.engine, &replayed_from_scratch(&config, &log[..kept]), "undo");
+        let (at, total) = session.scrub(-(back as isize));
+        prop_assert_eq!((at, total), (kept.saturating_sub(back), kept));
+        assert_same_state(&session.engine, &replayed_from_scratch(&config, &log[..at]), "scrub back");
+        session.scrub(back as isize);
+        assert_same_state(&session.engine, &replayed_from_scratch(&config, &log[..kept]), "scrub forward");
+        session.reset();
+        assert_same_state(&session.engine, &Ring::new(config.clone()).unwrap(), "reset");
+        // A ring that never applied these actions replays them with no history to lean on.
+        let parsed: Vec<RingAction> = log.iter().map(|a| RingAction::parse(a).unwrap()).collect();
+        let mut fresh = Ring::new(config.clone()).unwrap();
+        fresh.replay(&config, &parsed[..kept]).unwrap();
+        assert_same_state(&fresh, &replayed_from_scratch(&config, &log[..kept]), "replay without history");
+        fresh.replay(&config, &parsed[..at]).unwrap();
+        assert_same_state(&fresh, &replayed_from_scratch(&config, &log[..at]), "replay, then back");
+    }
+}

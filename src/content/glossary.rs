@@ -26,7 +26,25 @@ struct RawTerm {
 pub fn parse(file: &SourceFile, module: &str, out: &mut Vec<Term>, parsed: &mut Parsed, problems: &mut Vec<Problem>) {
     let doc: GlossaryFile = match toml::from_str(&file.text) {
         Ok(doc) => doc,
-        Err(e) => return problems.push(super::validate::toml_problem(file, 0, &e)),
+        Err(e) => {
+            // The ids the file would have declared, read line by line, so that links to them
+            // elsewhere are counted once here rather than each reported as an unknown term.
+            for line in file.text.lines() {
+                let id = line
+                    .trim()
+                    .strip_prefix("id")
+                    .map(str::trim_start)
+                    .and_then(|r| r.strip_prefix('='))
+                    .map(str::trim)
+                    .and_then(|r| r.strip_prefix('"'))
+                    .and_then(|r| r.split_once('"'))
+                    .map(|(id, _)| id);
+                if let Some(id) = id {
+                    parsed.unparsed_terms.push((file.display.clone(), id.to_string()));
+                }
+            }
+            return problems.push(super::validate::toml_problem(file, 0, &e));
+        }
     };
     let lines = LineIndex::new(&file.text);
     parsed.module_refs.push((file.display.clone(), 1, module.to_string()));

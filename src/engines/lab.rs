@@ -32,18 +32,27 @@ pub trait Engine: Sized {
     fn checkpoint(&self) -> Option<Self> {
         None
     }
-    /// The engine after `actions` from `config`; engines with a cheaper path than applying
-    /// each action in turn override it (the ring folds settings into its config first).
-    fn replay(config: &Self::Config, actions: &[String]) -> Result<Self, String> {
-        let mut engine = Self::build(config)?;
-        for a in actions {
-            apply_logged(&mut engine, a)?;
-        }
-        Ok(engine)
-    }
     /// Numbers sampled after every action for the lab's time-series charts, by name.
     fn series(&self) -> Vec<(&'static str, f64)> {
         Vec::new()
+    }
+    /// Turns `self` into the state `actions` reach from `config` (undo, reset, scrubbing). The
+    /// default builds afresh and applies each action; an engine overrides it when it can get
+    /// there faster. It works in place, rather than building a new engine, so an engine can
+    /// keep what the new state shares with the old (the ring reuses its million-key keyspace).
+    fn replay(&mut self, config: &Self::Config, actions: &[String]) -> Result<(), String> {
+        self.release();
+        let mut engine = Self::build(config)?;
+        // Every logged action applied once already; should one fail now, the others still apply
+        // and the first error is reported.
+        let mut first_error = Ok(());
+        for a in actions {
+            if let Err(e) = apply_logged(&mut engine, a) {
+                first_error = first_error.and(Err(format!("{a}: {e}")));
+            }
+        }
+        *self = engine;
+        first_error
     }
 }
 
@@ -188,10 +197,7 @@ impl<E: Engine> Session<E> {
                 self.engine = engine;
             }
             None => {
-                self.engine.release();
-                if let Ok(engine) = E::replay(&self.config, &self.log[..to]) {
-                    self.engine = engine;
-                }
+                let _ = self.engine.replay(&self.config, &self.log[..to]);
             }
         }
     }
@@ -350,12 +356,28 @@ impl<E: Engine + 'static> Lab for Session<E> {
 
 /// Builds a session from a scenario's TOML (a `[config]` table and optional `actions`).
 pub fn from_scenario<E: Engine + 'static>(id: &'static str, toml_text: &str) -> Result<Box<dyn Lab>, String> {
-    let s: Scenario<E::Config> = toml::from_str(toml_text).map_err(|e| e.message().to_string())?;
+    let s: Scenario<E::Config> = toml::from_str(toml_text).map_err(|e| at_line(toml_text, &e))?;
     let mut session = Session::<E>::new(id, s.config)?;
     for a in &s.actions {
         session.apply(a).map_err(|e| format!("action {a:?}: {e}"))?;
     }
     Ok(Box::new(session))
+}
+
+/// A scenario's TOML error with the line it is on (a file's line, for a scenario file), in
+/// words rather than a parser's byte offsets.
+fn at_line(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let line = 1 + text.as_bytes()[..span.start.min(text.len())]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
 }
 
 /// Builds a lab from a scenario's TOML, or with the default config.
@@ -399,7 +421,7 @@ pub fn find(id: &str) -> Option<&'static LabInfo> {
 
 /// The lab id a saved scenario names (its top-level `lab`).
 pub fn scenario_lab(text: &str) -> Result<String, String> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    let table: toml::Table = toml::from_str(text).map_err(|e| at_line(text, &e))?;
     match table.get("lab") {
         Some(toml::Value::String(id)) if find(id).is_some() => Ok(id.clone()),
         Some(toml::Value::String(id)) => Err(format!("unknown lab {id:?}")),
@@ -409,6 +431,6 @@ pub fn scenario_lab(text: &str) -> Result<String, String> {
 
 /// A scenario's config and actions, for replaying it outside a lab (the headless CLI).
 pub fn read_scenario<C: DeserializeOwned>(text: &str) -> Result<(C, Vec<String>), String> {
-    let s: Scenario<C> = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    let s: Scenario<C> = toml::from_str(text).map_err(|e| at_line(text, &e))?;
     Ok((s.config, s.actions))
 }

@@ -101,6 +101,130 @@ impl State {
     }
 }
 
+/// An I/O error in plain words: "permission denied", not "Permission denied (os error 13)".
+pub fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::AlreadyExists => "it already exists".into(),
+        io::ErrorKind::IsADirectory => "it is a directory".into(),
+        io::ErrorKind::NotADirectory => "a part of the path is not a directory".into(),
+        io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".into(),
+        io::ErrorKind::StorageFull => "the disk is full".into(),
+        _ => {
+            let text = e.to_string();
+            // The OS code in brackets means nothing to a learner.
+            let plain = text.split(" (os error").next().unwrap_or(&text);
+            let mut chars = plain.chars();
+            chars
+                .next()
+                .map_or(String::new(), |c| c.to_lowercase().chain(chars).collect())
+        }
+    }
+}
+
+/// Line (from 1) of a byte offset.
+fn line_at(text: &str, offset: usize) -> usize {
+    1 + text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+}
+
+/// The source text of a value, cut to fit a one-line notice.
+fn shown(text: &str, span: std::ops::Range<usize>) -> String {
+    let raw = text.get(span).unwrap_or("").lines().next().unwrap_or("").trim();
+    if raw.chars().count() > 40 {
+        format!("{}…", raw.chars().take(39).collect::<String>())
+    } else {
+        raw.to_string()
+    }
+}
+
+/// Parses the state value by value: what cannot be used is left out and described (one
+/// sentence each, naming the file and line). Err only when the text is not TOML at all.
+fn parse_lenient(text: &str, path: &Path) -> Result<(State, Vec<String>), String> {
+    use serde::de::DeserializeOwned;
+    use toml::de::{DeTable, DeValue, ValueDeserializer};
+    use toml::Spanned;
+    let table = DeTable::parse(text).map_err(|e| {
+        let at = e
+            .span()
+            .map_or(String::new(), |s| format!(" at line {}", line_at(text, s.start)));
+        format!("not valid TOML{at}")
+    })?;
+    let mut state = State::default();
+    let mut warnings = Vec::new();
+    let file = path.display();
+    fn value<T: DeserializeOwned>(v: &Spanned<DeValue<'_>>) -> Option<T> {
+        T::deserialize(ValueDeserializer::from(v.clone())).ok()
+    }
+    let mut warn = |key_span: std::ops::Range<usize>, what: String, expected: &str| {
+        warnings.push(format!(
+            "{file}, line {}: {what} is not {expected}; it was left out",
+            line_at(text, key_span.start)
+        ));
+    };
+    for (key, v) in table.get_ref().iter() {
+        let name = key.get_ref().as_ref();
+        let what = || format!("{name} = {}", shown(text, v.span()));
+        match name {
+            "version" => match value::<u32>(v) {
+                Some(n) => state.version = n,
+                None => warn(key.span(), what(), "a version number such as 1"),
+            },
+            "theme" => match value::<ThemeName>(v) {
+                Some(t) => state.theme = Some(t),
+                None => warn(key.span(), what(), "a theme: \"dark\" or \"light\""),
+            },
+            "last_lesson" => match value::<String>(v) {
+                Some(l) => state.last_lesson = Some(l),
+                None => warn(key.span(), what(), "a lesson id in quotes"),
+            },
+            "lessons" | "cards" | "labs" | "predictions" => {
+                let DeValue::Table(entries) = v.get_ref() else {
+                    warn(key.span(), what(), "a table");
+                    continue;
+                };
+                for (id, entry) in entries.iter() {
+                    let id_text = id.get_ref().to_string();
+                    let what = format!("{name}.{id_text}");
+                    // Each entry stands alone: a bad one is left out, the others kept.
+                    let kept = match name {
+                        "lessons" => value::<LessonProgress>(entry).map(|p| {
+                            state.lessons.insert(id_text, p);
+                        }),
+                        "cards" => value::<CardRecord>(entry).map(|c| {
+                            state.cards.insert(id_text, c);
+                        }),
+                        "labs" => value::<toml::Table>(entry).map(|t| {
+                            state.labs.insert(id_text, t);
+                        }),
+                        _ => value::<f64>(entry).map(|x| {
+                            state.predictions.insert(id_text, x);
+                        }),
+                    };
+                    if kept.is_none() {
+                        let expected = match name {
+                            "lessons" => "a lesson's progress (step = a whole number, completed = true or false)",
+                            "cards" => "a question's review record as sdlab writes it",
+                            "labs" => "a lab session (config and actions) as sdlab writes it",
+                            _ => "a number",
+                        };
+                        warn(id.span(), what, expected);
+                    }
+                }
+            }
+            _ => warn(
+                key.span(),
+                what(),
+                "a setting sdlab knows (version, theme, last_lesson, lessons, cards, labs, predictions)",
+            ),
+        }
+    }
+    Ok((state, warnings))
+}
+
 /// Where the state file lives and whether it may be written.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -133,29 +257,66 @@ impl Store {
         self.dir.join("state.toml")
     }
 
-    /// Loads the state. A missing file is a fresh start; a broken one is moved aside and the
-    /// returned notice says where.
+    /// Loads the state. A missing file is a fresh start. A value that is wrong or unknown is
+    /// left out and reported (file, line, what was expected) while every other value is kept;
+    /// only a file that is not TOML at all is moved aside, and the returned notice says where.
+    /// A state file sdlab may not write is reported and left alone for the session.
     pub fn load(&mut self) -> (State, Option<String>) {
         let path = self.path();
         let text = match fs::read(&path) {
-            Ok(bytes) => String::from_utf8(bytes).map_err(|e| e.to_string()),
+            Ok(bytes) => String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return (State::default(), None),
-            Err(e) => Err(e.to_string()),
+            Err(e) => {
+                self.writable = false;
+                return (
+                    State::default(),
+                    Some(format!(
+                        "could not read the state file {}: {}; progress will not be saved this session",
+                        path.display(),
+                        io_reason(&e)
+                    )),
+                );
+            }
         };
-        let parsed = text.and_then(|t| toml::from_str::<State>(&t).map_err(|e| e.message().to_string()));
-        match parsed {
-            Ok(state) if state.version > VERSION => {
+        let read_only = fs::metadata(&path).is_ok_and(|m| m.permissions().readonly());
+        let parsed = text.and_then(|t| parse_lenient(&t, &path));
+        let (state, warnings) = match parsed {
+            Ok((state, _)) if state.version > VERSION => {
                 self.writable = false;
                 let notice = format!(
                     "{} was written by a newer sdlab (version {}); progress will not be saved this session",
                     path.display(),
                     state.version
                 );
-                (State::default(), Some(notice))
+                return (State::default(), Some(notice));
             }
-            Ok(state) => (state, None),
-            Err(reason) => (State::default(), Some(self.move_aside(&path, &reason))),
+            Ok(parsed) => parsed,
+            Err(reason) if read_only => {
+                self.writable = false;
+                let notice = format!(
+                    "the state file {} is unreadable ({reason}) and read-only; progress will not be saved this session",
+                    path.display()
+                );
+                return (State::default(), Some(notice));
+            }
+            Err(reason) => return (State::default(), Some(self.move_aside(&path, &reason))),
+        };
+        let mut notices = warnings;
+        if read_only {
+            // Saving renames a new file over the old one, which a read-only file does not stop:
+            // the learner made it read-only, so it is left as it is.
+            self.writable = false;
+            notices.push(format!(
+                "the state file {} is read-only; progress will not be saved this session",
+                path.display()
+            ));
         }
+        let notice = match notices.len() {
+            0 => None,
+            1 => notices.pop(),
+            n => Some(format!("{} (and {} more problems in the file)", notices[0], n - 1)),
+        };
+        (state, notice)
     }
 
     fn move_aside(&mut self, path: &Path, reason: &str) -> String {
@@ -170,6 +331,8 @@ impl Store {
             n += 1;
         }
         let reason = reason.trim().lines().next().unwrap_or("unreadable");
+        // An unknown or bad value is dropped and reported by `load`; only a file that is not
+        // TOML at all comes here.
         match fs::rename(path, &aside) {
             Ok(()) => format!(
                 "state file was unreadable ({reason}); kept it as {} and started fresh",
@@ -256,6 +419,77 @@ mod tests {
             fs::read_to_string(dir.path().join(&aside[0])).unwrap(),
             "version = [[[ not toml"
         );
+    }
+
+    #[test]
+    fn a_bad_value_is_left_out_and_everything_else_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "version = 1\ntheme = \"purple\"\nlast_lesson = \"a/01-x\"\n\n[lessons.\"a/01-x\"]\nstep = 2\ncompleted = false\n";
+        fs::write(dir.path().join("state.toml"), text).unwrap();
+        let mut store = Store::at(dir.path().to_path_buf());
+        let (state, notice) = store.load();
+        assert_eq!(state.theme, None);
+        assert_eq!(state.last_lesson.as_deref(), Some("a/01-x"));
+        assert_eq!(state.progress("a/01-x").step, 2);
+        let notice = notice.expect("the bad value is reported");
+        let path = dir.path().join("state.toml");
+        assert!(notice.contains(&format!("{}, line 2", path.display())), "{notice}");
+        assert!(notice.contains("theme = \"purple\""), "{notice}");
+        assert!(notice.contains("\"dark\" or \"light\""), "{notice}");
+        assert!(!notice.contains('\n') && !notice.contains("column"), "{notice}");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "nothing moved aside");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            text,
+            "loading never rewrites the file"
+        );
+    }
+
+    #[test]
+    fn unknown_settings_and_bad_entries_are_counted_in_one_notice() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "version = 1\ncolour = \"red\"\n[lessons]\n\"a/01-x\" = { step = \"two\" }\n\"a/02-y\" = { step = 1, completed = true }\n";
+        fs::write(dir.path().join("state.toml"), text).unwrap();
+        let (state, notice) = Store::at(dir.path().to_path_buf()).load();
+        assert!(state.progress("a/02-y").completed, "the good entry is kept");
+        assert!(!state.lessons.contains_key("a/01-x"));
+        let notice = notice.unwrap();
+        assert!(notice.contains("line 2: colour = \"red\" is not a setting"), "{notice}");
+        assert!(notice.ends_with("(and 1 more problems in the file)"), "{notice}");
+    }
+
+    #[test]
+    fn text_that_is_not_toml_is_reported_by_line_not_by_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("state.toml"), "version = 1\ntheme = \n").unwrap();
+        let (_, notice) = Store::at(dir.path().to_path_buf()).load();
+        let notice = notice.unwrap();
+        assert!(notice.contains("not valid TOML at line 2"), "{notice}");
+        assert!(notice.contains("state.toml.corrupt-"), "{notice}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_state_file_is_reported_and_left_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.toml");
+        fs::write(&path, "version = 1\ntheme = \"light\"\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).unwrap();
+        let mut store = Store::at(dir.path().to_path_buf());
+        let (state, notice) = store.load();
+        assert_eq!(state.theme, Some(ThemeName::Light));
+        assert!(notice.unwrap().contains("is read-only; progress will not be saved"));
+        store.save(&State::default()).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "version = 1\ntheme = \"light\"\n");
+    }
+
+    #[test]
+    fn io_errors_read_as_plain_words() {
+        let e = io::Error::from_raw_os_error(13);
+        assert_eq!(io_reason(&e), "permission denied");
+        assert_eq!(io_reason(&io::Error::other("Disk on fire")), "disk on fire");
     }
 
     #[test]

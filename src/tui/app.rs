@@ -160,7 +160,11 @@ impl App {
     fn save(&mut self) {
         if let Some(store) = &self.store {
             if let Err(e) = store.save(&self.state) {
-                self.notice = Some(format!("could not save progress to {}: {e}", store.path().display()));
+                self.notice = Some(format!(
+                    "could not save progress to {}: {}",
+                    store.path().display(),
+                    crate::state::io_reason(&e)
+                ));
             }
         }
     }
@@ -339,6 +343,8 @@ fn on_key(app: &mut App, key: KeyEvent) {
         app.quit = true;
         return;
     }
+    // A notice has been read once a key is pressed: it must not sit in every header after.
+    app.notice = None;
     let help_max = matches!(app.overlay, Overlay::Help(_)).then(|| super::view::help_max_scroll(app));
     match &mut app.overlay {
         Overlay::Help(scroll) => {

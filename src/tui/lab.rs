@@ -358,18 +358,21 @@ impl LabPane {
         }
     }
 
-    /// Writes the scenario (config and actions) under the data directory's `scenarios/`, with a
-    /// name the app chooses.
+    /// Writes the scenario (config and actions) under the data directory's `scenarios/`; the
+    /// error is the sentence to show, naming the path.
     pub fn save(&self) -> Result<std::path::PathBuf, String> {
+        use crate::state::io_reason;
         let store = crate::state::Store::locate().map_err(|e| format!("could not save the scenario: {e}"))?;
         let dir = store.dir().join("scenarios");
-        std::fs::create_dir_all(&dir).map_err(|e| format!("could not save the scenario to {}: {e}", dir.display()))?;
+        let failed = |path: &std::path::Path, e: std::io::Error| {
+            format!("could not save the scenario to {}: {}", path.display(), io_reason(&e))
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| failed(&dir, e))?;
         let n = (1..)
             .find(|n| !dir.join(format!("{}-{n}.toml", self.lab.id())).exists())
             .unwrap_or(1);
         let path = dir.join(format!("{}-{n}.toml", self.lab.id()));
-        std::fs::write(&path, self.lab.scenario())
-            .map_err(|e| format!("could not save the scenario to {}: {e}", path.display()))?;
+        std::fs::write(&path, self.lab.scenario()).map_err(|e| failed(&path, e))?;
         Ok(path)
     }
 

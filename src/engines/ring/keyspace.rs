@@ -40,10 +40,36 @@ pub struct Keyspace {
     pub traffic: Vec<f32>,
     /// Index of the celebrity key, when there is one.
     pub celebrity: Option<usize>,
+    /// What the keyspace was generated from, so a replay can reuse it instead of generating
+    /// the same million keys again; None once released.
+    pub made_from: Option<KeyParams>,
+}
+
+/// Everything a keyspace is a function of.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyParams {
+    pub count: usize,
+    pub ids: Ids,
+    pub zipf: f64,
+    pub celebrity_pct: f64,
+    pub seed: u64,
 }
 
 pub fn key_name(id: u64) -> String {
     format!("user:{id}")
+}
+
+/// `h64(key_name(id))` without allocating the name: a million of these make a keyspace.
+fn key_hash(id: u64) -> u64 {
+    let mut buf = [0u8; 25];
+    buf[..5].copy_from_slice(b"user:");
+    let digits = if id == 0 { 1 } else { id.ilog10() as usize + 1 };
+    let mut n = id;
+    for i in (0..digits).rev() {
+        buf[5 + i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    hash::h64(&buf[..5 + digits])
 }
 
 /// The home region of a key with this hash, drawn with the regions' population shares. The
@@ -79,9 +105,22 @@ impl Keyspace {
         let mut keys = Keyspace {
             count,
             random_ids,
+            made_from: Some(KeyParams {
+                count,
+                ids,
+                zipf,
+                celebrity_pct,
+                seed,
+            }),
             ..Keyspace::default()
         };
-        keys.hashes = (0..count).map(|i| hash::h64(key_name(keys.id(i)).as_bytes())).collect();
+        keys.hashes = (0..count).map(|i| key_hash(keys.id(i))).collect();
+        if zipf == 0.0 && celebrity_pct <= 0.0 {
+            // Uniform traffic needs no ranks: the shuffle below would only cost time (the RNG
+            // is not used after it, so skipping it changes nothing else).
+            keys.traffic = vec![(1.0 / count.max(1) as f64) as f32; count];
+            return keys;
+        }
         // Zipf popularity: the key of rank r gets traffic ∝ 1 / r^s. Ranks are a seeded
         // shuffle, so hot keys are scattered over the id space rather than the first ids.
         let mut ranks: Vec<u32> = (1..=count as u32).collect();
@@ -175,6 +214,13 @@ impl Keyspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_hash_is_the_hash_of_the_key_name() {
+        for id in [0, 1, 9, 10, 99, 100, 123_456, 1_000_000, u64::MAX] {
+            assert_eq!(key_hash(id), hash::h64(key_name(id).as_bytes()), "{id}");
+        }
+    }
 
     #[test]
     fn same_seed_same_keys() {

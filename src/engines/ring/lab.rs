@@ -25,6 +25,25 @@ impl Engine for Ring {
         v
     }
 
+    fn replay(&mut self, config: &RingConfig, actions: &[String]) -> Result<(), String> {
+        let parsed: Result<Vec<RingAction>, String> = actions.iter().map(|a| RingAction::parse(a)).collect();
+        match parsed.and_then(|parsed| Ring::replay(self, config, &parsed)) {
+            Ok(()) => Ok(()),
+            // The fast path refused a log applied once already: the slow one still gives a
+            // usable ring and says which action failed.
+            Err(_) => {
+                *self = Ring::new(config.clone())?;
+                let mut first_error = Ok(());
+                for a in actions {
+                    if let Err(e) = self.apply_text(a) {
+                        first_error = first_error.and(Err(format!("{a}: {e}")));
+                    }
+                }
+                first_error
+            }
+        }
+    }
+
     fn release(&mut self) {
         self.keys = Default::default();
         self.owners = Vec::new();

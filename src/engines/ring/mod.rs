@@ -52,6 +52,76 @@ fn one() -> u32 {
     1
 }
 
+/// The largest weight a node may have. Weights are often a server's memory in MB, as in
+/// libketama's own test configuration (weights 100 to 1000).
+pub const MAX_WEIGHT: u32 = 100_000;
+
+/// The most points the xxh3 ring may hold (vnodes × total weight): 3.2 MB of points, so a
+/// million keys and the ring stay within the memory budget.
+pub const MAX_RING_POINTS: u64 = 200_000;
+
+/// 1000000 → "1,000,000"; four digits stay as they are (1000).
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    if digits.len() <= 4 {
+        return digits;
+    }
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A whole number from `lo` to `hi` (commas and underscores allowed, as in 1,000,000); the
+/// error names `what` and says the range in words.
+pub fn whole_in(text: &str, lo: u64, hi: u64, what: &str) -> Result<u64, String> {
+    text.replace([',', '_'], "")
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (lo..=hi).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "{what} must be a whole number between {} and {} (got {text})",
+                grouped(lo),
+                grouped(hi)
+            )
+        })
+}
+
+/// A number from `lo` to `hi` (below `hi` when `below`); the error names `what`.
+pub fn number_in(text: &str, lo: f64, hi: f64, below: bool, what: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|x| *x >= lo && if below { *x < hi } else { *x <= hi })
+        .ok_or_else(|| {
+            let to = if below { "below" } else { "at most" };
+            format!("{what} must be a number from {lo} to {to} {hi} (got {text})")
+        })
+}
+
+/// Refuses a ring (xxh3 strategy) with more points than the memory budget allows.
+fn check_ring_points(strategy: Strategy, vnodes: u32, total_weight: u64) -> Result<(), String> {
+    let points = u64::from(vnodes) * total_weight;
+    if strategy == Strategy::Ring && points > MAX_RING_POINTS {
+        return Err(format!(
+            "the ring would have {} points (vnodes {vnodes} × total weight {}); at most {} fit: lower the vnodes or the weights",
+            grouped(points),
+            grouped(total_weight),
+            grouped(MAX_RING_POINTS)
+        ));
+    }
+    Ok(())
+}
+
+/// The strategy names, for error messages.
+fn strategy_names() -> String {
+    Strategy::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+}
+
 impl NodeSpec {
     /// `n1` … `nN`, each of weight 1: the nodes a bare count stands for.
     pub fn numbered(count: usize) -> Vec<NodeSpec> {
@@ -73,16 +143,15 @@ impl NodeSpec {
         let (name, weight) = match rest.split_once('=') {
             Some((n, w)) => (
                 n,
-                w.parse::<u32>()
-                    .map_err(|_| format!("weight {w:?} is not a whole number"))?,
+                whole_in(w, 1, u64::from(MAX_WEIGHT), &format!("the weight of {n}"))? as u32,
             ),
             None => (rest, 1),
         };
-        if name.is_empty() || name.contains(char::is_whitespace) {
-            return Err(format!("bad node name {name:?}"));
-        }
-        if !(1..=100).contains(&weight) {
-            return Err(format!("weight {weight} is out of range 1..=100"));
+        if name.is_empty() || name.starts_with('-') || name.contains(|c: char| c.is_whitespace() || ",;=@".contains(c))
+        {
+            return Err(format!(
+                "bad node name {name:?}: a name is letters, digits, '-' or '_', and does not start with '-'"
+            ));
         }
         if let Some(r) = &region {
             if !REGIONS.iter().any(|(n, _)| n == r) {
@@ -140,25 +209,28 @@ impl RingConfig {
             return Err("at least one node is needed".into());
         }
         if self.nodes.len() > 200 {
-            return Err("at most 200 nodes".into());
+            return Err(format!("at most 200 nodes (got {})", self.nodes.len()));
         }
         if !(1..=1000).contains(&self.vnodes) {
-            return Err(format!("vnodes must be 1 to 1000 (got {})", self.vnodes));
+            return Err(format!("vnodes must be between 1 and 1000 (got {})", self.vnodes));
         }
         if !(10..=1_000_000).contains(&self.keys) {
-            return Err(format!("keys must be 10 to 1,000,000 (got {})", self.keys));
+            return Err(format!(
+                "keys must be between 10 and 1,000,000 (got {})",
+                grouped(self.keys as u64)
+            ));
         }
         if !(0.0..=3.0).contains(&self.zipf) {
-            return Err(format!("zipf skew must be 0 to 3 (got {})", self.zipf));
+            return Err(format!("zipf skew must be between 0 and 3 (got {})", self.zipf));
         }
         if !(0.0..100.0).contains(&self.celebrity) {
             return Err(format!(
-                "celebrity share must be 0 to 99 percent (got {})",
+                "the celebrity share must be a percentage from 0 to below 100 (got {})",
                 self.celebrity
             ));
         }
         if !(1..=10).contains(&self.replicas) {
-            return Err(format!("replicas must be 1 to 10 (got {})", self.replicas));
+            return Err(format!("replicas must be between 1 and 10 (got {})", self.replicas));
         }
         let mut names: Vec<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
         names.sort_unstable();
@@ -168,7 +240,8 @@ impl RingConfig {
         for n in &self.nodes {
             NodeSpec::parse(&format!("{}={}", n.name, n.weight))?;
         }
-        Ok(())
+        let total: u64 = self.nodes.iter().map(|n| u64::from(n.weight)).sum();
+        check_ring_points(self.strategy, self.vnodes, total)
     }
 }
 
@@ -199,31 +272,40 @@ pub enum RingAction {
 impl RingAction {
     pub fn parse(text: &str) -> Result<RingAction, String> {
         let words: Vec<&str> = text.split_whitespace().collect();
-        let num = |s: &str| s.parse::<f64>().map_err(|_| format!("{s:?} is not a number"));
-        let whole = |s: &str| {
-            s.replace([',', '_'], "")
-                .parse::<usize>()
-                .map_err(|_| format!("{s:?} is not a whole number"))
-        };
+        let index = |s: &str| whole_in(s, 0, 10_000, "a range number").map(|i| i as usize);
         let action = match words.as_slice() {
             ["add", spec] => RingAction::Add(NodeSpec::parse(spec)?),
             ["remove" | "rm", name] => RingAction::Remove(name.to_string()),
-            ["weight", name, w] => RingAction::Weight(name.to_string(), whole(w)? as u32),
-            ["vnodes", v] => RingAction::Vnodes(whole(v)? as u32),
-            ["strategy", s] => {
-                RingAction::Strategy(Strategy::parse(s).ok_or_else(|| format!("unknown strategy {s:?}"))?)
+            ["weight", name, w] => {
+                RingAction::Weight(name.to_string(), whole_in(w, 1, u64::from(MAX_WEIGHT), "a weight")? as u32)
             }
-            ["keys", k] => RingAction::Keys(whole(k)?),
+            ["vnodes", v] => RingAction::Vnodes(whole_in(v, 1, 1000, "vnodes")? as u32),
+            ["strategy", s] => RingAction::Strategy(
+                Strategy::parse(s)
+                    .ok_or_else(|| format!("unknown strategy {s:?}: use one of {}", strategy_names()))?,
+            ),
+            ["keys", k] => RingAction::Keys(whole_in(k, 10, 1_000_000, "keys")? as usize),
             ["ids", "sequential"] => RingAction::Ids(Ids::Sequential),
             ["ids", "random"] => RingAction::Ids(Ids::Random),
-            ["zipf", s] => RingAction::Zipf(num(s)?),
-            ["celebrity", p] => RingAction::Celebrity(num(p.trim_end_matches('%'))?),
+            ["ids", other] => return Err(format!("unknown ids {other:?}: use sequential or random")),
+            ["zipf", s] => RingAction::Zipf(number_in(s, 0.0, 3.0, false, "zipf skew")?),
+            ["celebrity", p] => RingAction::Celebrity(number_in(
+                p.trim_end_matches('%'),
+                0.0,
+                100.0,
+                true,
+                "the celebrity share (percent)",
+            )?),
             ["trace", key] => RingAction::Trace(key.to_string()),
-            ["split", i] => RingAction::Split(whole(i)?),
-            ["assign", i, node] => RingAction::Assign(whole(i)?, node.to_string()),
+            ["split", i] => RingAction::Split(index(i)?),
+            ["assign", i, node] => RingAction::Assign(index(i)?, node.to_string()),
             ["move", key, node] => RingAction::Move(key.to_string(), node.to_string()),
             ["rebalance"] => RingAction::Rebalance,
-            _ => return Err(format!("unknown action {text:?}; see `sdlab lab ring --help`")),
+            _ => {
+                return Err(format!(
+                    "unknown action {text:?}: the actions are add, remove, weight, vnodes, strategy, keys, ids, zipf, celebrity, trace, split, assign, move and rebalance (`sdlab lab ring --help` shows how to write them)"
+                ))
+            }
         };
         Ok(action)
     }
@@ -251,14 +333,28 @@ pub struct Ring {
     pub movement: Movement,
     /// Metrics of the current state, computed once per change so drawing a frame stays cheap.
     summary: Option<RingMetrics>,
+    /// The config the ring was built from, and every action applied since with the movement
+    /// it caused (when known): undo and scrubbing replay a prefix of this, and the last
+    /// action's movement then needs no placement of the keys before it.
+    origin: RingConfig,
+    history: Vec<(RingAction, Option<Movement>)>,
+    /// How many actions of `history` are in effect; those after were undone.
+    applied: usize,
 }
 
 impl Ring {
     pub fn new(config: RingConfig) -> Result<Ring, String> {
+        Ring::assemble(config, &mut None, true)
+    }
+
+    /// A ring from its config, with its keyspace taken from `spare` when that is the right one;
+    /// the keys are placed (and the metrics computed) only when `place` says so.
+    fn assemble(config: RingConfig, spare: &mut Option<Keyspace>, place: bool) -> Result<Ring, String> {
         config.validate()?;
+        let origin = config.clone();
         let mut config = config;
         assign_regions(&mut config.nodes);
-        let keys = Keyspace::generate(config.keys, config.ids, config.zipf, config.celebrity, config.seed);
+        let keys = keyspace_for(&config, spare);
         let mut ring = Ring {
             config,
             keys,
@@ -268,13 +364,18 @@ impl Ring {
             directory: Vec::new(),
             movement: Movement::default(),
             summary: None,
+            origin,
+            history: Vec::new(),
+            applied: 0,
         };
         ring.ranges = ring.initial_ranges();
         ring.directory = (0..ring.keys.len())
             .map(|i| (ring.keys.hashes[i] % ring.config.nodes.len() as u64) as u8)
             .collect();
-        ring.place();
-        ring.summary = Some(ring.compute_metrics());
+        if place {
+            ring.place();
+            ring.summary = Some(ring.compute_metrics());
+        }
         Ok(ring)
     }
 
@@ -368,8 +469,47 @@ impl Ring {
     pub fn apply(&mut self, action: &RingAction) -> Result<(), String> {
         let before_names: Vec<String> = self.config.nodes.iter().map(|n| n.name.clone()).collect();
         let before_owners = std::mem::take(&mut self.owners);
+        match self.change(action, &before_owners, &mut None) {
+            Err(e) => {
+                self.owners = before_owners;
+                Err(e)
+            }
+            Ok((same_keys, ideal)) => {
+                self.place();
+                self.movement = if same_keys {
+                    let moved = moved_fraction(&before_names, &before_owners, &self.config.nodes, &self.owners);
+                    let modulo = match action {
+                        RingAction::Add(_) | RingAction::Remove(_) => Some(self.modulo_moved(&before_names)),
+                        _ => None,
+                    };
+                    Movement {
+                        moved_fraction: Some(moved),
+                        ideal_moved_fraction: ideal,
+                        modulo_moved_fraction: modulo,
+                    }
+                } else {
+                    Movement::default()
+                };
+                self.summary = Some(self.compute_metrics());
+                self.history.truncate(self.applied);
+                self.history.push((action.clone(), Some(self.movement)));
+                self.applied = self.history.len();
+                Ok(())
+            }
+        }
+    }
+
+    /// What an action does to the config and the strategies' tables, without placing any key:
+    /// whether the keys stayed the same ones, and the least share of keys the change could move.
+    /// `before_owners` is only read for that least share. A keyspace the action needs is taken
+    /// from `spare` when it is the right one. On error nothing changed.
+    fn change(
+        &mut self,
+        action: &RingAction,
+        before_owners: &[u8],
+        spare: &mut Option<Keyspace>,
+    ) -> Result<(bool, Option<f64>), String> {
         let before_weights: Vec<u32> = self.config.nodes.iter().map(|n| n.weight).collect();
-        let same_keys;
         let mut ideal = None;
         let result = (|| -> Result<bool, String> {
             match action {
@@ -380,6 +520,8 @@ impl Ring {
                     if self.config.nodes.len() >= 200 {
                         return Err("at most 200 nodes".into());
                     }
+                    let total: u64 = before_weights.iter().map(|&w| u64::from(w)).sum();
+                    check_ring_points(self.config.strategy, self.config.vnodes, total + u64::from(spec.weight))?;
                     self.config.nodes.push(spec.clone());
                     assign_regions(&mut self.config.nodes);
                     let total: u32 = self.config.nodes.iter().map(|n| n.weight).sum();
@@ -400,22 +542,32 @@ impl Ring {
                 }
                 RingAction::Weight(name, w) => {
                     let i = self.node_index(name).ok_or_else(|| format!("no node named {name}"))?;
-                    if !(1..=100).contains(w) {
-                        return Err(format!("weight {w} is out of range 1..=100"));
+                    if !(1..=MAX_WEIGHT).contains(w) {
+                        return Err(format!(
+                            "a weight must be between 1 and {} (got {w})",
+                            grouped(MAX_WEIGHT.into())
+                        ));
                     }
-                    let old_total: u32 = before_weights.iter().sum();
-                    let old_share = f64::from(before_weights[i]) / f64::from(old_total);
+                    let old_total: u64 = before_weights.iter().map(|&w| u64::from(w)).sum();
+                    let total = old_total - u64::from(before_weights[i]) + u64::from(*w);
+                    check_ring_points(self.config.strategy, self.config.vnodes, total)?;
+                    let old_share = f64::from(before_weights[i]) / old_total as f64;
                     self.config.nodes[i].weight = *w;
-                    let total: u32 = self.config.nodes.iter().map(|n| n.weight).sum();
-                    ideal = Some((f64::from(*w) / f64::from(total) - old_share).abs());
+                    ideal = Some((f64::from(*w) / total as f64 - old_share).abs());
                 }
                 RingAction::Vnodes(v) => {
                     if !(1..=1000).contains(v) {
-                        return Err(format!("vnodes must be 1 to 1000 (got {v})"));
+                        return Err(format!("vnodes must be between 1 and 1000 (got {v})"));
                     }
+                    let total: u64 = before_weights.iter().map(|&w| u64::from(w)).sum();
+                    check_ring_points(self.config.strategy, *v, total)?;
                     self.config.vnodes = *v;
                 }
-                RingAction::Strategy(s) => self.config.strategy = *s,
+                RingAction::Strategy(s) => {
+                    let total: u64 = before_weights.iter().map(|&w| u64::from(w)).sum();
+                    check_ring_points(*s, self.config.vnodes, total)?;
+                    self.config.strategy = *s;
+                }
                 RingAction::Trace(key) => {
                     if !self.config.traces.contains(key) {
                         self.config.traces.push(key.clone());
@@ -469,13 +621,7 @@ impl Ring {
                     self.config = c;
                     // Freed before the new one is built, so a million keys never exist twice.
                     self.keys = Keyspace::default();
-                    self.keys = Keyspace::generate(
-                        self.config.keys,
-                        self.config.ids,
-                        self.config.zipf,
-                        self.config.celebrity,
-                        self.config.seed,
-                    );
+                    self.keys = keyspace_for(&self.config, spare);
                     if strategy_tables_change {
                         self.ranges = self.initial_ranges();
                         let n = self.config.nodes.len() as u64;
@@ -486,31 +632,71 @@ impl Ring {
             }
             Ok(true)
         })();
-        match result {
-            Err(e) => {
-                self.owners = before_owners;
-                Err(e)
+        result.map(|same| (same, ideal))
+    }
+
+    /// The state after `actions` from `config`, exactly as applying them one by one would
+    /// leave it, but placing the keys once or twice instead of after every action: the actions
+    /// change the config and the tables only, then the keys are placed. The last action's
+    /// movement comes from the history when `actions` is a prefix of what this ring applied
+    /// (undo, scrubbing); otherwise the keys are placed before the last action too and it is
+    /// applied as usual. The keyspace of `self` is reused where the replay needs the same one
+    /// (generating a million keys costs more than the rest of an undo).
+    pub fn replay(&mut self, config: &RingConfig, actions: &[RingAction]) -> Result<(), String> {
+        let known = config == &self.origin
+            && actions.len() <= self.history.len()
+            && self.history.iter().zip(actions).all(|((done, _), a)| done == a);
+        let movement = match actions.len() {
+            0 => Some(Movement::default()),
+            n if known => self.history[n - 1].1,
+            _ => None,
+        };
+        let history = std::mem::take(&mut self.history);
+        let mut spare = Some(std::mem::take(&mut self.keys)).filter(|k| k.made_from.is_some());
+        // Freed before the new state is built: a million keys' tables never exist twice.
+        *self = Ring::default_empty();
+        let mut ring = Ring::assemble(config.clone(), &mut spare, false)?;
+        let (fold, last) = match movement {
+            Some(_) => (actions, None),
+            None => (&actions[..actions.len() - 1], actions.last()),
+        };
+        for a in fold {
+            ring.change(a, &[], &mut spare)?;
+        }
+        drop(spare);
+        ring.place();
+        match last {
+            None => {
+                ring.movement = movement.unwrap_or_default();
+                ring.summary = Some(ring.compute_metrics());
+                ring.history = history;
             }
-            Ok(keys_unchanged) => {
-                same_keys = keys_unchanged;
-                self.place();
-                self.movement = if same_keys {
-                    let moved = moved_fraction(&before_names, &before_owners, &self.config.nodes, &self.owners);
-                    let modulo = match action {
-                        RingAction::Add(_) | RingAction::Remove(_) => Some(self.modulo_moved(&before_names)),
-                        _ => None,
-                    };
-                    Movement {
-                        moved_fraction: Some(moved),
-                        ideal_moved_fraction: ideal,
-                        modulo_moved_fraction: modulo,
-                    }
-                } else {
-                    Movement::default()
-                };
-                self.summary = Some(self.compute_metrics());
-                Ok(())
+            Some(last) => {
+                // Movements before the last are unknown here: a later undo past them replays.
+                ring.history = fold.iter().map(|a| (a.clone(), None)).collect();
+                ring.applied = fold.len();
+                ring.apply(last)?;
             }
+        }
+        ring.applied = actions.len();
+        *self = ring;
+        Ok(())
+    }
+
+    /// A ring holding nothing, only ever overwritten (the memory between two states).
+    fn default_empty() -> Ring {
+        Ring {
+            config: RingConfig::default(),
+            keys: Keyspace::default(),
+            placement: Placement::modulo(1),
+            owners: Vec::new(),
+            ranges: Vec::new(),
+            directory: Vec::new(),
+            movement: Movement::default(),
+            summary: None,
+            origin: RingConfig::default(),
+            history: Vec::new(),
+            applied: 0,
         }
     }
 
@@ -745,6 +931,32 @@ impl Ring {
             }),
         }
     }
+}
+
+/// The keyspace `config` asks for: `spare` when it was made from the same parameters (it is
+/// then used up), else a new one.
+fn keyspace_for(config: &RingConfig, spare: &mut Option<Keyspace>) -> Keyspace {
+    let params = keyspace::KeyParams {
+        count: config.keys,
+        ids: config.ids,
+        zipf: config.zipf,
+        celebrity_pct: config.celebrity,
+        seed: config.seed,
+    };
+    if spare.as_ref().and_then(|k| k.made_from) == Some(params) {
+        if let Some(keys) = spare.take() {
+            return keys;
+        }
+    }
+    if spare
+        .as_ref()
+        .is_some_and(|k| k.len() >= 100_000 && config.keys >= 100_000)
+    {
+        // Two big keyspaces at once would break the memory budget; the spare may have been
+        // wanted later in the replay, which then generates it again.
+        *spare = None;
+    }
+    Keyspace::generate(config.keys, config.ids, config.zipf, config.celebrity, config.seed)
 }
 
 /// Regions for nodes that have none: round-robin over REGIONS, so every region gets a node.

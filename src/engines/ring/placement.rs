@@ -121,7 +121,9 @@ pub fn ketama_points(nodes: &[NodeView]) -> Vec<(u64, u16)> {
     // libketama computes in C floats: `float pct = memory / total;`, then
     // `floorf(pct * 40.0 * (float)numservers)`. Doing the same in f32/f64 reproduces its
     // rounding exactly (in pure f64, 1/3 · 40 · 3 floors to 39 instead of 40).
-    let total: f32 = nodes.iter().map(|n| n.weight as f32).sum();
+    // libketama sums the weights as integers and converts the total once (summing in f32
+    // would round once the total passes 2^24, as 200 weights of 100,000 do).
+    let total = nodes.iter().map(|n| u64::from(n.weight)).sum::<u64>() as f32;
     let count = nodes.len() as f32;
     let mut points = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
