@@ -15,7 +15,7 @@ mod validate;
 use rustc_hash::FxHashMap as HashMap;
 
 pub use files::{embedded_files, read_dir_files, SourceFile};
-pub use problem::Problem;
+pub use problem::{Problem, Severity};
 pub use quiz::Question;
 pub use text::word_count;
 
@@ -110,6 +110,7 @@ impl Parts {
     fn parse(&mut self, file: &SourceFile) {
         let rel = file.rel.as_str();
         let (parsed, problems) = (&mut self.parsed, &mut self.problems);
+        validate::scan_wording(file, problems);
         if rel == "content/modules.toml" {
             modules::parse(file, &mut self.modules, parsed, problems);
         } else if let Some(module) = rel
@@ -150,6 +151,9 @@ pub struct Content {
     pub terms: Vec<Term>,
     pub lessons: Vec<Lesson>,
     pub questions: Vec<Question>,
+    /// What `sdlab check` reports without failing, such as unlinked first mentions of terms;
+    /// kept apart from the problems `load` returns, which make the content unusable.
+    pub warnings: Vec<Problem>,
     term_index: HashMap<String, usize>,
     lesson_index: HashMap<String, usize>,
     module_index: HashMap<String, usize>,
@@ -221,6 +225,8 @@ impl Content {
         // threads; freeing them is pure overhead for the caller, so it happens off its path.
         std::thread::spawn(move || drop(parsed));
         problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        let (warnings, problems) = problems.into_iter().partition(Problem::is_warning);
+        content.warnings = warnings;
         (content, problems)
     }
 
