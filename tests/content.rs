@@ -166,3 +166,10 @@ fn check_rejects_unseen_sources_and_warns_on_unlinked_first_mentions() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn built_in_lessons_link_the_first_mention_of_every_term() {
+    let (content, _) = Content::embedded();
+    let listed: Vec<String> = content.warnings.iter().map(ToString::to_string).collect();
+    assert!(listed.is_empty(), "{} warnings:\n{}", listed.len(), listed.join("\n"));
+}
