@@ -156,7 +156,7 @@ fn check_rejects_unseen_sources_and_warns_on_unlinked_first_mentions() {
         "all: {problems:?}"
     );
     assert!(problems.iter().all(|p| !p.is_warning()));
-    let warnings: Vec<String> = content.warnings.iter().map(|w| format!("{} {}", at(w), w)).collect();
+    let warnings: Vec<String> = content.warnings().iter().map(|w| format!("{} {}", at(w), w)).collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].starts_with("lessons/alpha/01-first.md:16 "), "{warnings:?}");
     assert!(
@@ -170,6 +170,6 @@ fn check_rejects_unseen_sources_and_warns_on_unlinked_first_mentions() {
 #[test]
 fn built_in_lessons_link_the_first_mention_of_every_term() {
     let (content, _) = Content::embedded();
-    let listed: Vec<String> = content.warnings.iter().map(ToString::to_string).collect();
+    let listed: Vec<String> = content.warnings().iter().map(ToString::to_string).collect();
     assert!(listed.is_empty(), "{} warnings:\n{}", listed.len(), listed.join("\n"));
 }

@@ -36,8 +36,11 @@ pub struct Parsed {
     /// (path, line, width) of code-block lines too wide for an 80-column terminal.
     pub wide_code: Vec<(String, usize, usize)>,
     /// Per lesson id, (path, first line) of each step's body, in step order.
-    pub step_lines: HashMap<String, Vec<(String, usize)>>,
+    pub step_lines: StepLines,
 }
+
+/// Per lesson id, (path, first line) of each step's body, in step order.
+pub type StepLines = HashMap<String, Vec<(String, usize)>>;
 
 /// Widest code-block line that fits the text column of an 80-column terminal: 78 inside the
 /// border, less a column of padding each side and the block's 2-column indent. Code never wraps
@@ -140,7 +143,6 @@ pub fn toml_problem(file: &SourceFile, line_offset: usize, err: &toml::de::Error
 }
 
 pub fn check(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
-    unlinked_first_mentions(content, parsed, problems);
     let mut seen: HashMap<(&str, &str), (&str, usize)> = HashMap::default();
     for (path, line, kind, id) in &parsed.ids {
         let bare = if *kind == "lesson" {
@@ -308,12 +310,24 @@ pub fn scan_wording(file: &SourceFile, problems: &mut Vec<Problem>) {
     let lower = file.text.to_ascii_lowercase();
     let bytes = lower.as_bytes();
     let starts_word = |pos: usize| pos == 0 || !bytes[pos - 1].is_ascii_alphanumeric();
-    // (start, length of the phrase searched for)
-    let mut hits: Vec<(usize, usize)> = OFF_PAGE
-        .iter()
-        .flat_map(|p| memchr::memmem::find_iter(bytes, p.as_bytes()).map(|pos| (pos, p.len())))
-        .filter(|&(pos, len)| starts_word(pos) && !lower[pos + len..].starts_with(" of truth"))
-        .collect();
+    // (start, length of the phrase found). Every phrase contains one of three anchor words, so
+    // the text is searched three times rather than once per phrase: this runs on every file at
+    // start-up.
+    let mut hits: Vec<(usize, usize)> = Vec::new();
+    for anchor in ["tutorial", "note", "source"] {
+        for at in memchr::memmem::find_iter(bytes, anchor.as_bytes()) {
+            for phrase in OFF_PAGE {
+                let Some(offset) = phrase.find(anchor) else { continue };
+                let Some(pos) = at.checked_sub(offset) else { continue };
+                if lower[pos..].starts_with(phrase)
+                    && starts_word(pos)
+                    && !lower[pos + phrase.len()..].starts_with(" of truth")
+                {
+                    hits.push((pos, phrase.len()));
+                }
+            }
+        }
+    }
     hits.extend(
         memchr::memmem::find_iter(bytes, b"seed")
             .filter(|&pos| starts_word(pos) && is_source_seed(bytes, pos))
@@ -403,7 +417,7 @@ fn phrases(text: &str, mut each: impl FnMut(&[(usize, usize)])) {
 /// Term names of two words or more, by their first word, lowercased. Single words ("server",
 /// "cache", "traffic") occur in nearly every lesson and are linked where a lesson teaches them;
 /// a multi-word name is specific enough that its first mention should lead to the glossary.
-fn multi_word_names(content: &Content) -> HashMap<String, Vec<(Vec<String>, usize)>> {
+fn multi_word_names(content: &Content) -> Names {
     let mut by_first: HashMap<String, Vec<(Vec<String>, usize)>> = HashMap::default();
     for (ti, term) in content.terms.iter().enumerate() {
         let mut groups = Vec::new();
@@ -418,15 +432,38 @@ fn multi_word_names(content: &Content) -> HashMap<String, Vec<(Vec<String>, usiz
             .collect();
         by_first.entry(words[0].clone()).or_default().push((words, ti));
     }
-    by_first
+    let mut first_words = [0u64; 256];
+    for word in by_first.keys() {
+        first_words[usize::from(word.as_bytes()[0])] |= 1 << word.len().min(63);
+    }
+    Names { by_first, first_words }
+}
+
+/// Multi-word term names, looked up by their first word.
+struct Names {
+    /// First word → (every word of the name, term index).
+    by_first: HashMap<String, Vec<(Vec<String>, usize)>>,
+    /// Per first byte, a bit per length (capped at 63) of the first words that start with it:
+    /// most words of a lesson are rejected by this before any hashing.
+    first_words: [u64; 256],
+}
+
+impl Names {
+    fn starting_with(&self, word: &str) -> &[(Vec<String>, usize)] {
+        let bits = self.first_words[usize::from(word.as_bytes()[0])];
+        if bits >> word.len().min(63) & 1 == 0 {
+            return &[];
+        }
+        self.by_first.get(word).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Warns where a lesson first mentions a glossary term by its (multi-word) name without linking
 /// it, and no link to the term came earlier in the lesson. Code, headings and tables are skipped.
-fn unlinked_first_mentions(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
-    let by_first = multi_word_names(content);
+pub fn unlinked_first_mentions(content: &Content, step_lines: &StepLines, problems: &mut Vec<Problem>) {
+    let names = multi_word_names(content);
     for lesson in &content.lessons {
-        let Some(lines) = parsed.step_lines.get(&lesson.id) else {
+        let Some(lines) = step_lines.get(&lesson.id) else {
             continue;
         };
         let mut seen: HashSet<usize> = HashSet::default();
@@ -447,11 +484,11 @@ fn unlinked_first_mentions(content: &Content, parsed: &Parsed, problems: &mut Ve
                             if let Some(ti) = target.strip_prefix("term:").and_then(|t| content.term_idx(t)) {
                                 seen.insert(ti);
                             }
-                            mentions(text, &by_first, |ti, _| {
+                            mentions(text, &names, |ti, _| {
                                 seen.insert(ti);
                             });
                         }
-                        Segment::Plain(text) => mentions(text, &by_first, |ti, found| {
+                        Segment::Plain(text) => mentions(text, &names, |ti, found| {
                             if seen.insert(ti) {
                                 let id = &content.terms[ti].id;
                                 problems.push(Problem::warning(
@@ -510,22 +547,25 @@ fn segments(line: &str) -> Vec<Segment<'_>> {
 
 /// Calls `found(term index, text as written)` for each multi-word term name in `text`, leftmost
 /// and longest first; the name's last word may carry a plural -s or -es.
-fn mentions(text: &str, by_first: &HashMap<String, Vec<(Vec<String>, usize)>>, mut found: impl FnMut(usize, &str)) {
+fn mentions(text: &str, names: &Names, mut found: impl FnMut(usize, &str)) {
+    // ASCII lowercasing keeps byte offsets, so the words are slices of one lowered copy.
+    let lowered = text.to_ascii_lowercase();
+    let mut lower: Vec<&str> = Vec::new();
     phrases(text, |words| {
-        let lower: Vec<String> = words.iter().map(|&(a, b)| text[a..b].to_ascii_lowercase()).collect();
+        lower.clear();
+        lower.extend(words.iter().map(|&(a, b)| &lowered[a..b]));
         let mut k = 0;
         while k < lower.len() {
-            let best = by_first
-                .get(&lower[k])
-                .into_iter()
-                .flatten()
+            let best = names
+                .starting_with(lower[k])
+                .iter()
                 .filter(|(name, _)| {
                     let Some(have) = lower.get(k..k + name.len()) else {
                         return false;
                     };
                     let (last, init) = name.split_last().unwrap_or((&name[0], &[]));
-                    let said = &have[have.len() - 1];
-                    have[..init.len()] == *init
+                    let said = have[have.len() - 1];
+                    have[..init.len()].iter().zip(init).all(|(h, w)| *h == w.as_str())
                         && (said == last || said.strip_prefix(last.as_str()).is_some_and(|s| s == "s" || s == "es"))
                 })
                 .max_by_key(|(name, _)| name.len());
