@@ -258,20 +258,29 @@ fn check(dir: Option<&Path>) -> i32 {
             }
         },
     };
+    // Warnings (an unlinked first mention of a term, say) are printed but never fail the check.
+    let warnings = content.warnings();
     let mut out = io::stdout().lock();
-    for p in &problems {
+    for p in problems.iter().chain(&warnings) {
         let _ = writeln!(out, "{p}");
     }
+    let count = |n: usize, one: &str| match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {one}s"),
+    };
     let summary = format!(
-        "checked {} modules, {} lessons, {} glossary terms, {} quiz questions: {}",
+        "checked {} modules, {} lessons, {} glossary terms, {} quiz questions: {}{}",
         content.modules.len(),
         content.lessons.len(),
         content.terms.len(),
         content.questions.len(),
         match problems.len() {
             0 => "no problems".to_string(),
-            1 => "1 problem".to_string(),
-            n => format!("{n} problems"),
+            n => count(n, "problem"),
+        },
+        match warnings.len() {
+            0 => String::new(),
+            n => format!(", {}", count(n, "warning")),
         }
     );
     let _ = writeln!(out, "{summary}");

@@ -962,3 +962,16 @@ fn a_broken_scenario_names_its_file_and_line() {
         )
     );
 }
+
+#[test]
+fn check_prints_warnings_without_failing_on_them() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wording");
+    let out = sdlab(&home).args(["check", dir]).assert().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("lessons/alpha/01-first.md:16: warning: first mention of term load-balancer is not linked"),
+        "{text}"
+    );
+    assert!(text.contains(", 1 warning"), "{text}");
+}

@@ -123,3 +123,53 @@ fn every_term_is_taught_and_every_link_resolves() {
         }
     }
 }
+
+/// Wording that names unseen sources is an error with its file and line; an unlinked first
+/// mention of a term is a warning, kept out of the problems that make content unusable.
+#[test]
+fn check_rejects_unseen_sources_and_warns_on_unlinked_first_mentions() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wording");
+    let files = sdlab::content::read_dir_files(std::path::Path::new(dir)).expect("fixture");
+    let (content, problems) = Content::load(&files);
+    let at = |p: &sdlab::content::Problem| {
+        let path = p.path.replace('\\', "/");
+        let rel = path
+            .rsplit_once("wording/")
+            .map_or(path.clone(), |(_, r)| r.to_string());
+        format!("{rel}:{}", p.line)
+    };
+    let wording: Vec<String> = problems
+        .iter()
+        .filter(|p| p.message.contains("never saw"))
+        .map(|p| format!("{} {}", at(p), p.message.split(' ').next().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        wording,
+        [
+            "content/glossary/alpha.toml:4 \"seeds'\"",
+            "content/glossary/alpha.toml:14 \"tutorials\"",
+            "content/quizzes/alpha.toml:6 \"seed's\"",
+            "lessons/alpha/01-first.md:8 \"tutorial's\"",
+            "lessons/alpha/01-first.md:14 \"Our",
+            "lessons/alpha/01-first.md:24 \"original",
+        ],
+        "all: {problems:?}"
+    );
+    assert!(problems.iter().all(|p| !p.is_warning()));
+    let warnings: Vec<String> = content.warnings().iter().map(|w| format!("{} {}", at(w), w)).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("lessons/alpha/01-first.md:16 "), "{warnings:?}");
+    assert!(
+        warnings[0].ends_with(
+            ": warning: first mention of term load-balancer is not linked: write [load balancer](term:load-balancer)"
+        ),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn built_in_lessons_link_the_first_mention_of_every_term() {
+    let (content, _) = Content::embedded();
+    let listed: Vec<String> = content.warnings().iter().map(ToString::to_string).collect();
+    assert!(listed.is_empty(), "{} warnings:\n{}", listed.len(), listed.join("\n"));
+}

@@ -15,7 +15,7 @@ mod validate;
 use rustc_hash::FxHashMap as HashMap;
 
 pub use files::{embedded_files, read_dir_files, SourceFile};
-pub use problem::Problem;
+pub use problem::{Problem, Severity};
 pub use quiz::Question;
 pub use text::word_count;
 
@@ -129,6 +129,7 @@ impl Parts {
     fn parse(&mut self, file: &SourceFile) {
         let rel = file.rel.as_str();
         let (parsed, problems) = (&mut self.parsed, &mut self.problems);
+        validate::scan_wording(file, problems);
         if rel == "content/modules.toml" {
             modules::parse(file, &mut self.modules, parsed, problems);
         } else if let Some(module) = rel
@@ -169,6 +170,8 @@ pub struct Content {
     pub terms: Vec<Term>,
     pub lessons: Vec<Lesson>,
     pub questions: Vec<Question>,
+    /// Where each lesson step's body starts, for warnings computed on demand.
+    step_lines: validate::StepLines,
     term_index: HashMap<String, usize>,
     lesson_index: HashMap<String, usize>,
     module_index: HashMap<String, usize>,
@@ -217,7 +220,7 @@ impl Content {
             terms,
             lessons,
             questions,
-            parsed,
+            mut parsed,
             mut problems,
         } = all;
         if !files.iter().any(|f| f.rel == "content/modules.toml") {
@@ -235,12 +238,23 @@ impl Content {
             ..Default::default()
         };
         content.index();
+        content.step_lines = std::mem::take(&mut parsed.step_lines);
         validate::check(&content, &parsed, &mut problems);
         // The parse records are tens of thousands of small allocations made on the worker
         // threads; freeing them is pure overhead for the caller, so it happens off its path.
         std::thread::spawn(move || drop(parsed));
         problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         (content, problems)
+    }
+
+    /// What `sdlab check` reports without failing (as `path:line: warning: ...`), such as a
+    /// lesson's unlinked first mention of a term. Computed on demand rather than in `load`, so
+    /// start-up does not pay for a scan only the checker needs.
+    pub fn warnings(&self) -> Vec<Problem> {
+        let mut warnings = Vec::new();
+        validate::unlinked_first_mentions(self, &self.step_lines, &mut warnings);
+        warnings.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        warnings
     }
 
     /// The content compiled into the binary.

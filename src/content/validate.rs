@@ -4,7 +4,11 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use unicode_width::UnicodeWidthStr;
 
-use super::{problem::Problem, text::line_of, Content, SourceFile};
+use super::{
+    problem::Problem,
+    text::{line_of, LineIndex},
+    Content, SourceFile,
+};
 
 type At = (String, usize);
 
@@ -33,7 +37,12 @@ pub struct Parsed {
     pub wide_code: Vec<(String, usize, usize)>,
     /// (path, term id) of terms in glossary files that failed to parse.
     pub unparsed_terms: Vec<(String, String)>,
+    /// Per lesson id, (path, first line) of each step's body, in step order.
+    pub step_lines: StepLines,
 }
+
+/// Per lesson id, (path, first line) of each step's body, in step order.
+pub type StepLines = HashMap<String, Vec<(String, usize)>>;
 
 /// Widest code-block line that fits the text column of an 80-column terminal: 78 inside the
 /// border, less a column of padding each side and the block's 2-column indent. Code never wraps
@@ -43,6 +52,12 @@ pub const MAX_CODE_WIDTH: usize = 74;
 impl Parsed {
     /// Records every `term:` / `lesson:` link in a Markdown text that starts at `first_line`.
     pub fn scan_links(&mut self, path: &str, first_line: usize, markdown: &str, owner: &str) {
+        if let Some(lesson) = owner.strip_prefix("lesson ") {
+            self.step_lines
+                .entry(lesson.to_string())
+                .or_default()
+                .push((path.to_string(), first_line));
+        }
         // A plain scan for `](target)` outside fenced code, rather than a full Markdown parse:
         // this runs over all content at start-up, and the renderer's links are exactly these.
         let bytes = markdown.as_bytes();
@@ -96,6 +111,9 @@ impl Parsed {
         self.lesson_stats.extend(other.lesson_stats);
         self.wide_code.extend(other.wide_code);
         self.unparsed_terms.extend(other.unparsed_terms);
+        for (lesson, lines) in other.step_lines {
+            self.step_lines.entry(lesson).or_default().extend(lines);
+        }
         for (lesson, links) in other.lesson_links {
             self.lesson_links.entry(lesson).or_default().extend(links);
         }
@@ -290,4 +308,304 @@ pub fn check(content: &Content, parsed: &Parsed, problems: &mut Vec<Problem>) {
             ));
         }
     }
+}
+
+/// Words that point at material a learner never saw (the notes a course was written from, a
+/// tutorial nobody linked). Matched at the start of a word, so plurals are included.
+const OFF_PAGE: [&str; 12] = [
+    "tutorial",
+    "source note",
+    "original note",
+    "our source",
+    "our notes",
+    "the notes",
+    "set of notes",
+    "some sources",
+    "one source",
+    "some notes",
+    "older notes",
+    "study notes",
+];
+
+/// TOML keys whose values are ids, lab checks or key sequences, never text a learner reads.
+const NOT_TEXT_KEYS: [&str; 8] = [
+    "id", "terms", "see_also", "lesson", "lab", "check", "solution", "scenario",
+];
+
+/// Rejects, line by line, wording in learner-facing text that refers to unseen sources
+/// ("the seeds", "our source notes", "one tutorial"): the learner cannot place them, so the text
+/// must name the claim itself.
+pub fn scan_wording(file: &SourceFile, problems: &mut Vec<Problem>) {
+    let lower = file.text.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let starts_word = |pos: usize| pos == 0 || !bytes[pos - 1].is_ascii_alphanumeric();
+    // (start, length of the phrase found). Every phrase contains one of three anchor words, so
+    // the text is searched three times rather than once per phrase: this runs on every file at
+    // start-up.
+    let mut hits: Vec<(usize, usize)> = Vec::new();
+    for anchor in ["tutorial", "note", "source"] {
+        for at in memchr::memmem::find_iter(bytes, anchor.as_bytes()) {
+            for phrase in OFF_PAGE {
+                let Some(offset) = phrase.find(anchor) else { continue };
+                let Some(pos) = at.checked_sub(offset) else { continue };
+                if lower[pos..].starts_with(phrase)
+                    && starts_word(pos)
+                    && !lower[pos + phrase.len()..].starts_with(" of truth")
+                {
+                    hits.push((pos, phrase.len()));
+                }
+            }
+        }
+    }
+    hits.extend(
+        memchr::memmem::find_iter(bytes, b"seed")
+            .filter(|&pos| starts_word(pos) && is_source_seed(bytes, pos))
+            .map(|pos| (pos, 4)),
+    );
+    if hits.is_empty() {
+        return;
+    }
+    hits.sort_unstable();
+    let lines = LineIndex::new(&file.text);
+    let mut last_line = 0;
+    for (pos, len) in hits {
+        let line = lines.line(pos);
+        if line == last_line {
+            continue;
+        }
+        let line_start = memchr::memrchr(b'\n', &bytes[..pos]).map_or(0, |n| n + 1);
+        let key = lower[line_start..pos].trim_start();
+        let key = key.split(['=', ' ']).next().unwrap_or("");
+        if NOT_TEXT_KEYS.contains(&key) && lower[line_start..pos].contains('=') {
+            continue;
+        }
+        last_line = line;
+        // The whole word: "tutorials", "seeds'", "seed's".
+        let tail = &file.text[pos + len..];
+        let end = pos
+            + len
+            + tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
+                .unwrap_or(tail.len());
+        let found = &file.text[pos..end];
+        problems.push(Problem::new(
+            &file.display,
+            line,
+            format!(
+                "{found:?} refers to material the learner never saw: name the claim itself \
+                 (\"A common claim is ... In fact ...\", \"Some courses call this ...\")"
+            ),
+        ));
+    }
+}
+
+/// Whether the "seed" at `pos` (lowercased text) is the word for a source ("the seeds", "the
+/// seed's answer") rather than a random or hash seed ("random seed", "seed 42", `seed = 7`).
+fn is_source_seed(bytes: &[u8], pos: usize) -> bool {
+    let mut after = pos + 4;
+    if bytes.get(after) == Some(&b's') {
+        after += 1;
+    }
+    if bytes.get(after).is_some_and(u8::is_ascii_alphanumeric) {
+        return false; // seeded, seeding, seedling
+    }
+    let rest = &bytes[after..];
+    let next = rest.iter().find(|b| **b != b' ');
+    if matches!(next, Some(b'=' | b'0'..=b'9')) {
+        return false;
+    }
+    let before = bytes[..pos].trim_ascii_end();
+    let word_start = before
+        .iter()
+        .rposition(|b| !b.is_ascii_alphanumeric())
+        .map_or(0, |n| n + 1);
+    !matches!(&before[word_start..], b"random" | b"hash" | b"rng" | b"prng")
+}
+
+/// Byte spans of the words of `text`, grouped into phrases: spaces, hyphens, slashes and
+/// apostrophes separate words of one phrase ("last-write-wins" is three words of one), any other
+/// punctuation ends the phrase, so a name never matches across "data. Center".
+fn phrases(text: &str, mut each: impl FnMut(&[(usize, usize)])) {
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), '.'))) {
+        if c.is_ascii_alphanumeric() {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            words.push((s, i));
+        }
+        if !matches!(c, ' ' | '-' | '/' | '\'' | '’') && !words.is_empty() {
+            each(&words);
+            words.clear();
+        }
+    }
+}
+
+/// Term names of two words or more, by their first word, lowercased. Single words ("server",
+/// "cache", "traffic") occur in nearly every lesson and are linked where a lesson teaches them;
+/// a multi-word name is specific enough that its first mention should lead to the glossary.
+fn multi_word_names(content: &Content) -> Names {
+    let mut by_first: HashMap<String, Vec<(Vec<String>, usize)>> = HashMap::default();
+    for (ti, term) in content.terms.iter().enumerate() {
+        let mut groups = Vec::new();
+        phrases(&term.name, |w| groups.push(w.to_vec()));
+        let [words] = groups.as_slice() else { continue };
+        if words.len() < 2 {
+            continue;
+        }
+        let words: Vec<String> = words
+            .iter()
+            .map(|&(a, b)| term.name[a..b].to_ascii_lowercase())
+            .collect();
+        by_first.entry(words[0].clone()).or_default().push((words, ti));
+    }
+    let mut first_words = [0u64; 256];
+    for word in by_first.keys() {
+        first_words[usize::from(word.as_bytes()[0])] |= 1 << word.len().min(63);
+    }
+    Names { by_first, first_words }
+}
+
+/// Multi-word term names, looked up by their first word.
+struct Names {
+    /// First word → (every word of the name, term index).
+    by_first: HashMap<String, Vec<(Vec<String>, usize)>>,
+    /// Per first byte, a bit per length (capped at 63) of the first words that start with it:
+    /// most words of a lesson are rejected by this before any hashing.
+    first_words: [u64; 256],
+}
+
+impl Names {
+    fn starting_with(&self, word: &str) -> &[(Vec<String>, usize)] {
+        let bits = self.first_words[usize::from(word.as_bytes()[0])];
+        if bits >> word.len().min(63) & 1 == 0 {
+            return &[];
+        }
+        self.by_first.get(word).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Warns where a lesson first mentions a glossary term by its (multi-word) name without linking
+/// it, and no link to the term came earlier in the lesson. Code, headings and tables are skipped.
+pub fn unlinked_first_mentions(content: &Content, step_lines: &StepLines, problems: &mut Vec<Problem>) {
+    let names = multi_word_names(content);
+    for lesson in &content.lessons {
+        let Some(lines) = step_lines.get(&lesson.id) else {
+            continue;
+        };
+        let mut seen: HashSet<usize> = HashSet::default();
+        for (step, (path, first_line)) in lesson.steps.iter().zip(lines) {
+            let mut in_fence = false;
+            for (i, line) in step.body.split('\n').enumerate() {
+                let trimmed = line.trim_start();
+                if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+                    in_fence = !in_fence;
+                    continue;
+                }
+                if in_fence || trimmed.starts_with('#') || trimmed.starts_with('|') {
+                    continue;
+                }
+                for segment in segments(line) {
+                    match segment {
+                        Segment::Link(text, target) => {
+                            if let Some(ti) = target.strip_prefix("term:").and_then(|t| content.term_idx(t)) {
+                                seen.insert(ti);
+                            }
+                            mentions(text, &names, |ti, _| {
+                                seen.insert(ti);
+                            });
+                        }
+                        Segment::Plain(text) => mentions(text, &names, |ti, found| {
+                            if seen.insert(ti) {
+                                let id = &content.terms[ti].id;
+                                problems.push(Problem::warning(
+                                    path,
+                                    first_line + i,
+                                    format!("first mention of term {id} is not linked: write [{found}](term:{id})"),
+                                ));
+                            }
+                        }),
+                    }
+                }
+            }
+        }
+    }
+}
+
+enum Segment<'a> {
+    Plain(&'a str),
+    /// Link text and target.
+    Link(&'a str, &'a str),
+}
+
+/// A line of Markdown cut into plain text and links, inline code left out.
+fn segments(line: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    let (mut plain_from, mut i) = (0, 0);
+    let bytes = line.as_bytes();
+    while i < bytes.len() {
+        match bytes[i] {
+            b'`' => {
+                let end = line[i + 1..].find('`').map_or(line.len(), |n| i + 1 + n + 1);
+                out.push(Segment::Plain(&line[plain_from..i]));
+                (i, plain_from) = (end, end);
+            }
+            b'[' => {
+                let link = line[i..].find("](").and_then(|close| {
+                    let target_from = i + close + 2;
+                    let target_len = line[target_from..].find(')')?;
+                    Some((i + 1, i + close, target_from, target_from + target_len))
+                });
+                match link {
+                    Some((ta, tb, ua, ub)) if !line[ta..tb].contains('[') => {
+                        out.push(Segment::Plain(&line[plain_from..i]));
+                        out.push(Segment::Link(&line[ta..tb], &line[ua..ub]));
+                        (i, plain_from) = (ub + 1, ub + 1);
+                    }
+                    _ => i += 1,
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out.push(Segment::Plain(&line[plain_from.min(line.len())..]));
+    out
+}
+
+/// Calls `found(term index, text as written)` for each multi-word term name in `text`, leftmost
+/// and longest first; the name's last word may carry a plural -s or -es.
+fn mentions(text: &str, names: &Names, mut found: impl FnMut(usize, &str)) {
+    // ASCII lowercasing keeps byte offsets, so the words are slices of one lowered copy.
+    let lowered = text.to_ascii_lowercase();
+    let mut lower: Vec<&str> = Vec::new();
+    phrases(text, |words| {
+        lower.clear();
+        lower.extend(words.iter().map(|&(a, b)| &lowered[a..b]));
+        let mut k = 0;
+        while k < lower.len() {
+            let best = names
+                .starting_with(lower[k])
+                .iter()
+                .filter(|(name, _)| {
+                    let Some(have) = lower.get(k..k + name.len()) else {
+                        return false;
+                    };
+                    let (last, init) = name.split_last().unwrap_or((&name[0], &[]));
+                    let said = have[have.len() - 1];
+                    have[..init.len()].iter().zip(init).all(|(h, w)| *h == w.as_str())
+                        && (said == last || said.strip_prefix(last.as_str()).is_some_and(|s| s == "s" || s == "es"))
+                })
+                .max_by_key(|(name, _)| name.len());
+            match best {
+                Some((name, ti)) => {
+                    let (from, to) = (words[k].0, words[k + name.len() - 1].1);
+                    found(*ti, &text[from..to]);
+                    k += name.len();
+                }
+                None => k += 1,
+            }
+        }
+    });
 }
