@@ -230,8 +230,6 @@ enum Ev {
     SemisyncTimeout { pos: Pos },
     ZombieAck { node: u8, pos: Pos },
     Heartbeat,
-    LoadWrite { generation: u32 },
-    LoadRead { generation: u32 },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -294,7 +292,10 @@ pub struct Replication {
     outage_since: Option<Micros>,
     write_rate: f64,
     read_rate: f64,
-    load_generation: u32,
+    /// The background load's next write and read. Kept out of the event queue (they are most
+    /// of a busy run's events): `advance` takes whichever of the three comes first.
+    next_load_write: Option<Micros>,
+    next_load_read: Option<Micros>,
     snapshot: Option<Snapshot>,
     /// Writes a restore threw away (acknowledged rows that did not come back).
     restored_rows_lost: u64,
@@ -358,7 +359,8 @@ impl Replication {
             outage_since: None,
             write_rate: 0.0,
             read_rate: 0.0,
-            load_generation: 0,
+            next_load_write: None,
+            next_load_read: None,
             snapshot: None,
             restored_rows_lost: 0,
             stats: Stats::default(),
@@ -475,17 +477,38 @@ impl Replication {
 
     fn advance(&mut self, us: Micros) {
         let until = self.now.saturating_add(us);
-        while let Some((t, ev)) = self.queue.pop_due(until) {
+        loop {
+            // Ties: queued events first, then the load's write, then its read.
+            let queued = self.queue.next_time().filter(|&t| t <= until);
+            let write = self.next_load_write.filter(|&t| t <= until);
+            let read = self.next_load_read.filter(|&t| t <= until);
+            let first = [queued, write, read].into_iter().flatten().min();
+            let Some(t) = first else { break };
             self.now = t;
-            self.handle(ev);
+            if queued == Some(t) {
+                if let Some((_, ev)) = self.queue.pop_due(t) {
+                    self.handle(ev);
+                }
+            } else if write == Some(t) {
+                self.load_write();
+            } else {
+                self.load_read();
+            }
         }
         self.now = until;
         self.trim();
     }
 
+    fn next_time(&self) -> Option<Micros> {
+        [self.queue.next_time(), self.next_load_write, self.next_load_read]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
     /// Runs the next pending event, if any; false when nothing is scheduled.
     fn step(&mut self) -> bool {
-        match self.queue.next_time() {
+        match self.next_time() {
             Some(t) => {
                 let t = t.max(self.now);
                 self.advance(t - self.now);
@@ -852,30 +875,6 @@ impl Replication {
                 }
             }
             Ev::Heartbeat => self.heartbeat(),
-            Ev::LoadWrite { generation } => {
-                if generation != self.load_generation || self.write_rate <= 0.0 {
-                    return;
-                }
-                let c = self.rng.random_range(0..self.clients.len());
-                let key = self.rng.random_range(0..self.config.keys) as u16;
-                self.generated += 1;
-                let value = Value::Gen(self.generated);
-                self.client_write(c, Change::Set { key, value }, false);
-                let gap = sim::exponential(&mut self.rng, 1000.0 / self.write_rate);
-                self.queue
-                    .schedule(self.now + sim::ms_to_us(gap).max(1), Ev::LoadWrite { generation });
-            }
-            Ev::LoadRead { generation } => {
-                if generation != self.load_generation || self.read_rate <= 0.0 {
-                    return;
-                }
-                let c = self.rng.random_range(0..self.clients.len());
-                let key = self.rng.random_range(0..self.config.keys) as u16;
-                self.client_read(c, key, false);
-                let gap = sim::exponential(&mut self.rng, 1000.0 / self.read_rate);
-                self.queue
-                    .schedule(self.now + sim::ms_to_us(gap).max(1), Ev::LoadRead { generation });
-            }
         }
     }
 
@@ -928,6 +927,13 @@ impl Replication {
 
     fn ack(&mut self, r: usize) {
         let (received, applied) = (self.nodes[r].received, self.nodes[r].applied);
+        if self.mode == Mode::Async {
+            // Nobody waits for acknowledgements in async; switching mode asks the replicas
+            // where they are instead (`set_mode`).
+            self.acked_received[r] = received;
+            self.acked_applied[r] = applied;
+            return;
+        }
         let at = self.now + sim::ms_to_us(self.config.ack_delay_ms);
         self.queue.schedule(
             at,
@@ -972,14 +978,23 @@ impl Replication {
 
     // ---- reads --------------------------------------------------------------------------
 
-    fn readable_replicas(&self) -> Vec<usize> {
-        (0..self.nodes.len())
-            .filter(|&i| self.is_replica(i) && self.nodes[i].up && !self.nodes[i].stale_lineage)
-            .collect()
+    /// Replicas that can serve a read (up, on the primary's line), without allocating: reads
+    /// are most of a busy run.
+    fn readable_replicas(&self) -> ([usize; config::MAX_REPLICAS + 1], usize) {
+        let mut out = [0; config::MAX_REPLICAS + 1];
+        let mut n = 0;
+        for (i, node) in self.nodes.iter().enumerate() {
+            if node.role == Role::Replica && node.up && !node.stale_lineage {
+                out[n] = i;
+                n += 1;
+            }
+        }
+        (out, n)
     }
 
     fn route(&mut self, c: usize) -> usize {
-        let replicas = self.readable_replicas();
+        let (all, len) = self.readable_replicas();
+        let replicas = &all[..len];
         let view = self.clients[c].view;
         if replicas.is_empty() {
             return view;
@@ -1544,21 +1559,32 @@ impl Replication {
         Ok(())
     }
 
+    /// The next arrival of a Poisson stream at `rate` per second (None when it is off).
+    fn next_arrival(&mut self, rate: f64) -> Option<Micros> {
+        (rate > 0.0).then(|| self.now + sim::ms_to_us(sim::exponential(&mut self.rng, 1000.0 / rate)).max(1))
+    }
+
+    fn load_write(&mut self) {
+        let c = self.rng.random_range(0..self.clients.len());
+        let key = self.rng.random_range(0..self.config.keys) as u16;
+        self.generated += 1;
+        let value = Value::Gen(self.generated);
+        self.client_write(c, Change::Set { key, value }, false);
+        self.next_load_write = self.next_arrival(self.write_rate);
+    }
+
+    fn load_read(&mut self) {
+        let c = self.rng.random_range(0..self.clients.len());
+        let key = self.rng.random_range(0..self.config.keys) as u16;
+        self.client_read(c, key, false);
+        self.next_load_read = self.next_arrival(self.read_rate);
+    }
+
     fn set_load(&mut self, w: f64, r: f64) {
         self.write_rate = w;
         self.read_rate = r;
-        self.load_generation += 1;
-        let generation = self.load_generation;
-        if w > 0.0 {
-            let gap = sim::exponential(&mut self.rng, 1000.0 / w);
-            self.queue
-                .schedule(self.now + sim::ms_to_us(gap).max(1), Ev::LoadWrite { generation });
-        }
-        if r > 0.0 {
-            let gap = sim::exponential(&mut self.rng, 1000.0 / r);
-            self.queue
-                .schedule(self.now + sim::ms_to_us(gap).max(1), Ev::LoadRead { generation });
-        }
+        self.next_load_write = self.next_arrival(w);
+        self.next_load_read = self.next_arrival(r);
         let text = format!("background load: {w} writes/s, {r} reads/s");
         self.log.push(self.now, text, false);
     }
