@@ -298,8 +298,9 @@ pub fn shuffled_order(question: &Question) -> Vec<usize> {
 /// Anki-importable TSV: front, back, tags (the module). Fields hold no tab or newline; line
 /// breaks become `<br>`, which Anki renders.
 pub fn anki_tsv(content: &Content) -> String {
+    // Anki shows fields as HTML, so a control character is at best noise: it is dropped.
     let clean = |s: &str| {
-        s.trim()
+        crate::safe_text::strip(s.trim())
             .replace('\t', " ")
             .replace("\r\n", "<br>")
             .replace('\n', "<br>")
@@ -323,7 +324,7 @@ pub fn anki_tsv(content: &Content) -> String {
             _ => {}
         }
         let back = format!("{}<br><br>{}", clean(&q.answer_text()), clean(&q.explanation));
-        out.push_str(&format!("{front}\t{back}\tsdlab::{}\n", q.module));
+        out.push_str(&format!("{front}\t{back}\tsdlab::{}\n", clean(&q.module)));
     }
     out
 }

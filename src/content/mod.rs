@@ -1,6 +1,7 @@
 //! The content model: modules, glossary terms and lessons, loaded from TOML and Markdown files
 //! (embedded at build time or read from a directory) and checked by the validator.
 
+mod controls;
 mod files;
 mod glossary;
 mod lessons;
@@ -110,6 +111,7 @@ impl Parts {
     fn parse(&mut self, file: &SourceFile) {
         let rel = file.rel.as_str();
         let (parsed, problems) = (&mut self.parsed, &mut self.problems);
+        controls::check(file, problems);
         if rel == "content/modules.toml" {
             modules::parse(file, &mut self.modules, parsed, problems);
         } else if let Some(module) = rel

@@ -18,8 +18,11 @@ impl Problem {
     }
 }
 
+/// One line whatever the file's name or the message quotes: a name can hold an escape sequence
+/// or a newline as easily as a field can.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.path, self.line, self.message)
+        use crate::safe_text::one_line;
+        write!(f, "{}:{}: {}", one_line(&self.path), self.line, one_line(&self.message))
     }
 }
