@@ -461,7 +461,7 @@ fn open_lab(cli: &Cli) -> Result<i32, String> {
     let mut app = crate::tui::App::new(content, theme, state, Some(store));
     app.notice = notice;
     if let Some(file) = &cli.scenario {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let text = crate::engines::lab::read_scenario_file(file)?;
         let id = crate::engines::lab::scenario_lab(&text).map_err(|e| format!("{}: {e}", file.display()))?;
         let pane = crate::tui::lab::LabPane::new(&id, Some(&text)).map_err(|e| format!("{}: {e}", file.display()))?;
         app.stack
@@ -606,16 +606,23 @@ fn ring_lab(args: &RingArgs) -> Result<i32, String> {
     let (config, earlier) = match &args.scenario {
         None => (config, Vec::new()),
         Some(file) => {
-            let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let (mut c, acts) = crate::engines::lab::read_scenario::<RingConfig>(&text)?;
+            let text = crate::engines::lab::read_scenario_file(file)?;
+            let in_file = |e: String| format!("{}: {e}", file.display());
+            let (mut c, acts) = crate::engines::lab::read_scenario::<RingConfig>(&text).map_err(in_file)?;
+            crate::engines::ring::lab::check_scenario(&c, &acts).map_err(in_file)?;
             c.traces.extend(args.trace.iter().cloned());
             (c, acts)
         }
     };
     let mut ring = Ring::new(config)?;
+    let file = args
+        .scenario
+        .as_ref()
+        .map_or(String::new(), |f| f.display().to_string());
     for a in &earlier {
-        ring.apply(&RingAction::parse(a)?)
-            .map_err(|e| format!("scenario action {a:?}: {e}"))?;
+        RingAction::parse(a)
+            .and_then(|action| ring.apply(&action))
+            .map_err(|e| format!("{file}: scenario action {a:?}: {e}"))?;
     }
     let mut out = io::stdout().lock();
     let print = |out: &mut io::StdoutLock, ring: &Ring, action: Option<String>| {

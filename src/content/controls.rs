@@ -21,8 +21,24 @@ const MAX_REPORTS: usize = 20;
 
 /// Reports every control character in `file`, raw or escaped, at its line.
 pub fn check(file: &SourceFile, problems: &mut Vec<Problem>) {
-    let text: &str = &file.text;
-    let mut report = Reports::new(file);
+    let mut report = Reports::new(&file.text);
+    scan(&file.text, file.rel.ends_with(".md"), &mut report);
+    report.finish(&file.display, problems);
+}
+
+/// The first control character in a TOML text, raw or escaped, as (line, character): the
+/// same rule for the lab scenarios learners share.
+pub fn first_control_in_toml(text: &str) -> Option<(usize, char)> {
+    let mut report = Reports::new(text);
+    scan(text, false, &mut report);
+    report
+        .found
+        .iter()
+        .min_by_key(|(line, _, _)| *line)
+        .map(|(line, c, _)| (*line, *c))
+}
+
+fn scan(text: &str, markdown: bool, report: &mut Reports<'_>) {
     let mut from = 0;
     while let Some((at, c)) = safe_text::first_unsafe(&text[from..]) {
         let at = from + at;
@@ -30,7 +46,7 @@ pub fn check(file: &SourceFile, problems: &mut Vec<Problem>) {
         from = at + c.len_utf8();
     }
     // The TOML a file holds: all of a `.toml` file, a lesson's front matter between `+++` lines.
-    let (toml, offset) = if file.rel.ends_with(".md") {
+    let (toml, offset) = if markdown {
         match front_matter(text) {
             Some(range) => (&text[range.clone()], range.start),
             None => ("", 0),
@@ -41,10 +57,9 @@ pub fn check(file: &SourceFile, problems: &mut Vec<Problem>) {
     if has_control_escape(toml) {
         // A file that does not parse is reported by its own parser; nothing to add here.
         if let Ok(doc) = DeTable::parse(toml) {
-            walk_table(doc.get_ref(), offset, &mut report);
+            walk_table(doc.get_ref(), offset, report);
         }
     }
-    report.finish(problems);
 }
 
 /// The byte range of a lesson's front matter, as the lesson parser finds it.
@@ -85,11 +100,7 @@ fn walk_value(value: &Spanned<DeValue<'_>>, offset: usize, report: &mut Reports<
             if let Some((_, c)) = safe_text::first_unsafe(s) {
                 // A multi-line string's problem is on the line of its escape, not its first.
                 let span = value.span();
-                let raw = report
-                    .file
-                    .text
-                    .get(offset + span.start..offset + span.end)
-                    .unwrap_or("");
+                let raw = report.text.get(offset + span.start..offset + span.end).unwrap_or("");
                 let at = control_escape_at(raw).unwrap_or(0);
                 report.push(offset + span.start + at, c, " (written as an escape)");
             }
@@ -142,7 +153,7 @@ fn check_string(s: &Spanned<std::borrow::Cow<'_, str>>, offset: usize, report: &
 
 /// The problems of one file, at most one per line and `MAX_REPORTS` in all.
 struct Reports<'a> {
-    file: &'a SourceFile,
+    text: &'a str,
     lines: Option<LineIndex>,
     found: Vec<(usize, char, &'static str)>,
     /// Lines with a control character, the reported ones included.
@@ -151,9 +162,9 @@ struct Reports<'a> {
 }
 
 impl<'a> Reports<'a> {
-    fn new(file: &'a SourceFile) -> Reports<'a> {
+    fn new(text: &'a str) -> Reports<'a> {
         Reports {
-            file,
+            text,
             lines: None,
             found: Vec::new(),
             total: 0,
@@ -162,7 +173,7 @@ impl<'a> Reports<'a> {
     }
 
     fn push(&mut self, offset: usize, c: char, how: &'static str) {
-        let lines = self.lines.get_or_insert_with(|| LineIndex::new(&self.file.text));
+        let lines = self.lines.get_or_insert_with(|| LineIndex::new(self.text));
         let line = lines.line(offset);
         if line == self.last_line || self.found.iter().any(|(l, _, _)| *l == line) {
             return;
@@ -174,11 +185,11 @@ impl<'a> Reports<'a> {
         }
     }
 
-    fn finish(mut self, problems: &mut Vec<Problem>) {
+    fn finish(mut self, path: &str, problems: &mut Vec<Problem>) {
         self.found.sort_by_key(|(line, _, _)| *line);
         for (line, c, how) in &self.found {
             problems.push(Problem::new(
-                &self.file.display,
+                path,
                 *line,
                 format!(
                     "control character {}{how}: content may hold only text, newlines and tabs",
@@ -189,7 +200,7 @@ impl<'a> Reports<'a> {
         if self.total > self.found.len() {
             let (line, _, _) = self.found[self.found.len() - 1];
             problems.push(Problem::new(
-                &self.file.display,
+                path,
                 line,
                 format!(
                     "{} more lines with control characters in this file",

@@ -15,6 +15,7 @@ mod validate;
 // Ids are trusted content, not attacker input, so a fast non-keyed hash is the right trade.
 use rustc_hash::FxHashMap as HashMap;
 
+pub use controls::first_control_in_toml;
 pub use files::{embedded_files, read_dir_files, SourceFile};
 pub use problem::Problem;
 pub use quiz::Question;

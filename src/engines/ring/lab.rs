@@ -1,8 +1,66 @@
 //! The ring engine as a lab: its id, the metrics lesson goals may test, and how text actions
 //! reach it.
 
-use super::{Ring, RingAction, RingConfig};
-use crate::engines::lab::{from_scenario, Engine, Lab, LabInfo, Session};
+use super::{Ring, RingAction, RingConfig, Strategy, MAX_NODES};
+use crate::engines::lab::{from_scenario, read_scenario, Engine, Lab, LabInfo, Session};
+
+/// The most work a scenario may ask for, in key placements (one key placed by consistent
+/// hashing, ~0.4 µs in a release build). Every action re-places every key, so 10,000 actions
+/// at a million keys would take over an hour; this much loads in a few seconds.
+pub const MAX_SCENARIO_WORK: u64 = 10_000_000;
+/// What computing one state costs beyond placing keys (metrics, tables per node), in the
+/// same units.
+const PER_STATE: u64 = 500;
+
+/// Estimated work of replaying a scenario: for the initial state and after each action, the
+/// keys in effect times what the strategy in effect pays per key. Actions are read only for
+/// what changes that cost (strategy, keys, node count); ones that do not parse add the cost
+/// of a state anyway, and fail later with their own message.
+pub fn scenario_work(config: &RingConfig, actions: &[String]) -> u64 {
+    // Per key, relative to consistent hashing (measured at a million keys): ketama about
+    // 1.6×; rendezvous scores every node, about nodes / 6.
+    let cost = |strategy: Strategy, keys: u64, nodes: u64| {
+        let factor = match strategy {
+            Strategy::Rendezvous => nodes.div_ceil(6).max(1),
+            Strategy::Ketama => 2,
+            _ => 1,
+        };
+        keys.saturating_mul(factor).saturating_add(PER_STATE)
+    };
+    let (mut strategy, mut keys) = (config.strategy, config.keys as u64);
+    let mut nodes = config.nodes.len() as u64;
+    let mut total = cost(strategy, keys, nodes);
+    for action in actions {
+        let mut times = 1;
+        match RingAction::parse(action) {
+            Ok(RingAction::Strategy(s)) => strategy = s,
+            Ok(RingAction::Keys(k)) => {
+                keys = (k as u64).min(1_000_000);
+                // A new keyspace is generated, then placed.
+                times = 2;
+            }
+            Ok(RingAction::Add(_)) => nodes = (nodes + 1).min(MAX_NODES as u64),
+            Ok(RingAction::Remove(_)) => nodes = nodes.saturating_sub(1).max(1),
+            _ => {}
+        }
+        total = total.saturating_add(cost(strategy, keys, nodes).saturating_mul(times));
+    }
+    total
+}
+
+/// A scenario's config and actions within the ring's bounds, before anything is built.
+pub fn check_scenario(config: &RingConfig, actions: &[String]) -> Result<(), String> {
+    config.validate()?;
+    let work = scenario_work(config, actions);
+    if work > MAX_SCENARIO_WORK {
+        return Err(format!(
+            "the scenario asks for about {work} key placements ({} keys, {} actions); at most {MAX_SCENARIO_WORK} load in a few seconds: use fewer keys or fewer actions",
+            config.keys,
+            actions.len()
+        ));
+    }
+    Ok(())
+}
 
 impl Engine for Ring {
     type Config = RingConfig;
@@ -35,7 +93,11 @@ impl Engine for Ring {
 fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
     match config {
         None => Ok(Box::new(Session::<Ring>::new("ring", RingConfig::default())?)),
-        Some(text) => from_scenario::<Ring>("ring", text),
+        Some(text) => {
+            let (config, actions) = read_scenario::<RingConfig>(text)?;
+            check_scenario(&config, &actions)?;
+            from_scenario::<Ring>("ring", text)
+        }
     }
 }
 
@@ -63,5 +125,8 @@ pub const LAB: LabInfo = LabInfo {
         ("traced", "how many keys are traced"),
     ],
     build,
-    check_scenario: |text| crate::engines::lab::parse_scenario::<RingConfig>(text)?.validate(),
+    check_scenario: |text| {
+        let (config, actions) = read_scenario::<RingConfig>(text)?;
+        check_scenario(&config, &actions)
+    },
 };

@@ -13,6 +13,36 @@ use serde::{Deserialize, Serialize};
 pub use keyspace::{key_name, Ids, Keyspace, ID_SPACE, REGIONS};
 pub use placement::{KeyRef, NodeView, Placement, Strategy};
 
+/// The most nodes a ring holds (owners are stored in one byte).
+pub const MAX_NODES: usize = 200;
+/// The most points on the circle (vnodes × total weight): 16 MB of them, sorted on every change.
+/// Without it 200 nodes of weight 100 at 1000 vnodes would ask for 20 million.
+pub const MAX_RING_POINTS: u64 = 1_000_000;
+/// The most traced keys; each is looked up and drawn after every action.
+pub const MAX_TRACES: usize = 100;
+/// The longest node name and traced key, in bytes: they are drawn in bars and tables.
+pub const MAX_NAME_LEN: usize = 40;
+pub const MAX_KEY_LEN: usize = 100;
+
+/// Refuses a vnodes × weight product above MAX_RING_POINTS.
+fn check_points(vnodes: u32, total_weight: u64) -> Result<(), String> {
+    let points = u64::from(vnodes) * total_weight;
+    if points > MAX_RING_POINTS {
+        return Err(format!(
+            "{vnodes} vnodes × total weight {total_weight} is {points} points on the ring: at most {MAX_RING_POINTS}"
+        ));
+    }
+    Ok(())
+}
+
+/// A traced key a scenario or an action names: short, printable text.
+fn check_trace_key(key: &str) -> Result<(), String> {
+    if key.is_empty() || key.len() > MAX_KEY_LEN || key.contains(char::is_control) {
+        return Err(format!("bad traced key {key:?}: 1 to {MAX_KEY_LEN} bytes of text"));
+    }
+    Ok(())
+}
+
 /// In a scenario a node is a table (`{ name = "a", weight = 2 }`) or the short form `"a=2@eu"`.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -78,8 +108,15 @@ impl NodeSpec {
             ),
             None => (rest, 1),
         };
-        if name.is_empty() || name.contains(char::is_whitespace) {
+        if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c.is_control()) {
             return Err(format!("bad node name {name:?}"));
+        }
+        if name.len() > MAX_NAME_LEN {
+            return Err(format!(
+                "node name {:?}… is {} bytes long: at most {MAX_NAME_LEN}",
+                name.chars().take(12).collect::<String>(),
+                name.len()
+            ));
         }
         if !(1..=100).contains(&weight) {
             return Err(format!("weight {weight} is out of range 1..=100"));
@@ -139,11 +176,17 @@ impl RingConfig {
         if self.nodes.is_empty() {
             return Err("at least one node is needed".into());
         }
-        if self.nodes.len() > 200 {
-            return Err("at most 200 nodes".into());
+        if self.nodes.len() > MAX_NODES {
+            return Err(format!("at most {MAX_NODES} nodes (got {})", self.nodes.len()));
         }
         if !(1..=1000).contains(&self.vnodes) {
             return Err(format!("vnodes must be 1 to 1000 (got {})", self.vnodes));
+        }
+        if self.traces.len() > MAX_TRACES {
+            return Err(format!("at most {MAX_TRACES} traced keys (got {})", self.traces.len()));
+        }
+        for key in &self.traces {
+            check_trace_key(key)?;
         }
         if !(10..=1_000_000).contains(&self.keys) {
             return Err(format!("keys must be 10 to 1,000,000 (got {})", self.keys));
@@ -166,8 +209,11 @@ impl RingConfig {
             return Err(format!("node {} is listed twice", w[0]));
         }
         for n in &self.nodes {
-            NodeSpec::parse(&format!("{}={}", n.name, n.weight))?;
+            let region = n.region.as_deref().map_or(String::new(), |r| format!("@{r}"));
+            NodeSpec::parse(&format!("{}={}{region}", n.name, n.weight))?;
         }
+        // Checked after the weights, so the total below is of 200 weights of at most 100 each.
+        check_points(self.vnodes, self.nodes.iter().map(|n| u64::from(n.weight)).sum())?;
         Ok(())
     }
 }
@@ -377,9 +423,11 @@ impl Ring {
                     if self.node_index(&spec.name).is_some() {
                         return Err(format!("node {} already exists", spec.name));
                     }
-                    if self.config.nodes.len() >= 200 {
-                        return Err("at most 200 nodes".into());
+                    if self.config.nodes.len() >= MAX_NODES {
+                        return Err(format!("at most {MAX_NODES} nodes"));
                     }
+                    let total: u64 = before_weights.iter().map(|&w| u64::from(w)).sum();
+                    check_points(self.config.vnodes, total + u64::from(spec.weight))?;
                     self.config.nodes.push(spec.clone());
                     assign_regions(&mut self.config.nodes);
                     let total: u32 = self.config.nodes.iter().map(|n| n.weight).sum();
@@ -404,6 +452,7 @@ impl Ring {
                         return Err(format!("weight {w} is out of range 1..=100"));
                     }
                     let old_total: u32 = before_weights.iter().sum();
+                    check_points(self.config.vnodes, u64::from(old_total - before_weights[i] + *w))?;
                     let old_share = f64::from(before_weights[i]) / f64::from(old_total);
                     self.config.nodes[i].weight = *w;
                     let total: u32 = self.config.nodes.iter().map(|n| n.weight).sum();
@@ -413,10 +462,15 @@ impl Ring {
                     if !(1..=1000).contains(v) {
                         return Err(format!("vnodes must be 1 to 1000 (got {v})"));
                     }
+                    check_points(*v, before_weights.iter().map(|&w| u64::from(w)).sum())?;
                     self.config.vnodes = *v;
                 }
                 RingAction::Strategy(s) => self.config.strategy = *s,
                 RingAction::Trace(key) => {
+                    check_trace_key(key)?;
+                    if !self.config.traces.contains(key) && self.config.traces.len() >= MAX_TRACES {
+                        return Err(format!("at most {MAX_TRACES} traced keys"));
+                    }
                     if !self.config.traces.contains(key) {
                         self.config.traces.push(key.clone());
                     }
