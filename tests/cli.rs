@@ -561,3 +561,56 @@ fn file_names_with_escapes_are_shown_escaped() {
     assert_no_controls(&out.stderr, "stderr for a missing --content directory");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no\\u{1b}[2Jsuch"));
 }
+
+#[test]
+fn hostile_scenarios_are_refused_naming_the_file() {
+    let home = tempfile::tempdir().unwrap();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hostile-scenarios");
+    for (file, why) in [
+        ("escape-in-node-name.toml", "line 6: control character U+001B"),
+        ("escape-in-action.toml", "line 3: control character U+001B"),
+        ("too-many-points.toml", "points on the ring: at most 1000000"),
+        ("rendezvous-heavy.toml", "key placements"),
+    ] {
+        let path = format!("{fixtures}/{file}");
+        let out = sdlab(&home)
+            .args(["lab", "ring", "--json", "--scenario", &path])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        assert!(out.stdout.is_empty(), "{file}: nothing printed before the refusal");
+        assert_no_controls(&out.stderr, file);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with(&format!("sdlab: {path}: ")), "{file}: {err}");
+        assert!(err.contains(why), "{file}: {err}");
+    }
+    // A million keys and the most actions: refused up front, not replayed for an hour.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge\x1b]0;x\x07.toml");
+    let actions = vec!["\"vnodes 50\""; 10_000].join(", ");
+    std::fs::write(
+        &file,
+        format!("lab = \"ring\"\nactions = [{actions}]\n[config]\nkeys = 1000000\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = sdlab(&home)
+        .args(["lab", "ring", "--scenario"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_no_controls(&out.stderr, "stderr naming a file with escapes");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("huge\\u{1b}]0;x\\u{7}.toml: the scenario asks for about"),
+        "{err}"
+    );
+}

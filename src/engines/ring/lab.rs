@@ -13,37 +13,67 @@ pub const MAX_SCENARIO_WORK: u64 = 10_000_000;
 const PER_STATE: u64 = 500;
 
 /// Estimated work of replaying a scenario: for the initial state and after each action, the
-/// keys in effect times what the strategy in effect pays per key. Actions are read only for
-/// what changes that cost (strategy, keys, node count); ones that do not parse add the cost
-/// of a state anyway, and fail later with their own message.
+/// keys in effect times what the strategy in effect pays per key, plus the points its circle
+/// is built from. Actions are read only for what changes that cost (strategy, keys, nodes,
+/// weights, vnodes); ones that do not parse add the cost of a state anyway, and fail later
+/// with their own message.
 pub fn scenario_work(config: &RingConfig, actions: &[String]) -> u64 {
+    struct State {
+        strategy: Strategy,
+        keys: u64,
+        vnodes: u64,
+        nodes: Vec<(String, u64)>,
+    }
     // Per key, relative to consistent hashing (measured at a million keys): ketama about
-    // 1.6×; rendezvous scores every node, about nodes / 6.
-    let cost = |strategy: Strategy, keys: u64, nodes: u64| {
-        let factor = match strategy {
-            Strategy::Rendezvous => nodes.div_ceil(6).max(1),
-            Strategy::Ketama => 2,
-            _ => 1,
+    // 1.6×; rendezvous scores every node, about nodes / 6. A circle point (hashed, then
+    // sorted) is counted like a key, which overstates it: the bound errs on the safe side.
+    let cost = |s: &State| {
+        let n = s.nodes.len() as u64;
+        let weight: u64 = s.nodes.iter().map(|(_, w)| w).sum();
+        let (factor, points) = match s.strategy {
+            Strategy::Rendezvous => (n.div_ceil(6).max(1), 0),
+            Strategy::Ketama => (2, 160 * n),
+            Strategy::Ring => (1, s.vnodes.saturating_mul(weight)),
+            _ => (1, 0),
         };
-        keys.saturating_mul(factor).saturating_add(PER_STATE)
+        s.keys
+            .saturating_mul(factor)
+            .saturating_add(points)
+            .saturating_add(PER_STATE)
     };
-    let (mut strategy, mut keys) = (config.strategy, config.keys as u64);
-    let mut nodes = config.nodes.len() as u64;
-    let mut total = cost(strategy, keys, nodes);
+    let mut s = State {
+        strategy: config.strategy,
+        keys: config.keys as u64,
+        vnodes: u64::from(config.vnodes),
+        nodes: config
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), u64::from(n.weight)))
+            .collect(),
+    };
+    let mut total = cost(&s);
     for action in actions {
         let mut times = 1;
         match RingAction::parse(action) {
-            Ok(RingAction::Strategy(s)) => strategy = s,
+            Ok(RingAction::Strategy(strategy)) => s.strategy = strategy,
             Ok(RingAction::Keys(k)) => {
-                keys = (k as u64).min(1_000_000);
+                s.keys = (k as u64).min(1_000_000);
                 // A new keyspace is generated, then placed.
                 times = 2;
             }
-            Ok(RingAction::Add(_)) => nodes = (nodes + 1).min(MAX_NODES as u64),
-            Ok(RingAction::Remove(_)) => nodes = nodes.saturating_sub(1).max(1),
+            Ok(RingAction::Vnodes(v)) => s.vnodes = u64::from(v.min(1000)),
+            Ok(RingAction::Add(spec)) if s.nodes.len() < MAX_NODES => {
+                s.nodes.push((spec.name, u64::from(spec.weight)));
+            }
+            Ok(RingAction::Remove(name)) if s.nodes.len() > 1 => s.nodes.retain(|(n, _)| *n != name),
+            Ok(RingAction::Weight(name, w)) => {
+                if let Some(node) = s.nodes.iter_mut().find(|(n, _)| *n == name) {
+                    node.1 = u64::from(w.min(100));
+                }
+            }
             _ => {}
         }
-        total = total.saturating_add(cost(strategy, keys, nodes).saturating_mul(times));
+        total = total.saturating_add(cost(&s).saturating_mul(times));
     }
     total
 }
