@@ -15,9 +15,9 @@ pub use placement::{KeyRef, NodeView, Placement, Strategy};
 
 /// The most nodes a ring holds (owners are stored in one byte).
 pub const MAX_NODES: usize = 200;
-/// The most points on the circle (vnodes × total weight): 16 MB of them, sorted on every change.
+/// The most points on the circle (vnodes × total weight): 8 MB of them, sorted on every change.
 /// Without it 200 nodes of weight 100 at 1000 vnodes would ask for 20 million.
-pub const MAX_RING_POINTS: u64 = 1_000_000;
+pub const MAX_RING_POINTS: u64 = 500_000;
 /// The most traced keys; each is looked up and drawn after every action.
 pub const MAX_TRACES: usize = 100;
 /// The longest node name and traced key, in bytes: they are drawn in bars and tables.
