@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::content::markdown::{render, MarkdownStyles};
 use crate::content::{read_dir_files, Content, Problem};
+use crate::safe_text::{self, clean};
 use crate::search::{SearchIndex, Target};
 use crate::state::Store;
 use crate::theme::{Theme, ThemeName};
@@ -168,7 +169,8 @@ pub fn run(cli: Cli) -> i32 {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sdlab: {e}");
+            // Errors quote file names and scenario text, both of which can hold escapes.
+            eprintln!("sdlab: {}", clean(&e));
             2
         }
     }
@@ -253,7 +255,8 @@ fn check(dir: Option<&Path>) -> i32 {
         Some(dir) => match read_dir_files(dir) {
             Ok(files) => Content::load(&files),
             Err(e) => {
-                eprintln!("sdlab: cannot read content from {}: {e}", dir.display());
+                let e = format!("cannot read content from {}: {e}", dir.display());
+                eprintln!("sdlab: {}", clean(&e));
                 return 2;
             }
         },
@@ -324,10 +327,14 @@ fn glossary(content: &Content, query: &str, list: bool, json: bool) -> i32 {
             .collect();
         if json {
             let terms: Vec<TermJson> = all.iter().map(|&i| term_json(content, i)).collect();
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&terms).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "{}",
+                safe_text::json(serde_json::to_string_pretty(&terms).unwrap_or_default())
+            );
         } else {
             for i in all {
-                let _ = writeln!(out, "{}", content.terms[i].name);
+                let _ = writeln!(out, "{}", clean(&content.terms[i].name));
             }
         }
         return 0;
@@ -352,22 +359,23 @@ fn glossary(content: &Content, query: &str, list: bool, json: bool) -> i32 {
         let _ = writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&term_json(content, best)).unwrap_or_default()
+            safe_text::json(serde_json::to_string_pretty(&term_json(content, best)).unwrap_or_default())
         );
         return 0;
     }
     let styled = io::stdout().is_terminal() && Theme::color_allowed();
     let t = &content.terms[best];
     let (bold, reset) = if styled { ("\x1b[1m", "\x1b[0m") } else { ("", "") };
-    let _ = writeln!(out, "{bold}{}{reset}", t.name);
+    let _ = writeln!(out, "{bold}{}{reset}", clean(&t.name));
     if !t.aliases.is_empty() {
-        let _ = writeln!(out, "Also: {}", t.aliases.join(", "));
+        let _ = writeln!(out, "Also: {}", clean(&t.aliases.join(", ")));
     }
     let module = content
         .module(&t.module)
         .map_or(t.module.as_str(), |m| m.title.as_str());
-    let _ = writeln!(out, "Module: {module}\n\n{}\n", t.summary);
-    let _ = write!(out, "{}", render(&t.body, 80, &MarkdownStyles::default(), None).plain());
+    let _ = writeln!(out, "Module: {}\n\n{}\n", clean(module), clean(&t.summary));
+    let body = render(&t.body, 80, &MarkdownStyles::default(), None).plain();
+    let _ = write!(out, "{}", clean(&body));
     let see: Vec<&str> = t
         .see_also
         .iter()
@@ -375,13 +383,14 @@ fn glossary(content: &Content, query: &str, list: bool, json: bool) -> i32 {
         .map(|s| s.name.as_str())
         .collect();
     if !see.is_empty() {
-        let _ = writeln!(out, "\nSee also: {}", see.join(", "));
+        let _ = writeln!(out, "\nSee also: {}", clean(&see.join(", ")));
     }
     for &l in &t.taught_in {
         let _ = writeln!(
             out,
             "Taught in: {} ({})",
-            content.lessons[l].title, content.lessons[l].id
+            clean(&content.lessons[l].title),
+            clean(&content.lessons[l].id)
         );
     }
     0
@@ -494,11 +503,16 @@ fn lessons(content: &Content, state: &crate::state::State, json: bool) {
                     .collect(),
             })
             .collect();
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&modules).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "{}",
+            safe_text::json(serde_json::to_string_pretty(&modules).unwrap_or_default())
+        );
         return;
     }
     for (i, m) in content.modules.iter().enumerate() {
-        let _ = writeln!(out, "{:>2}. {} ({}) — {}", i + 1, m.title, m.id, m.summary);
+        let line = format!("{:>2}. {} ({}) — {}", i + 1, m.title, m.id, m.summary);
+        let _ = writeln!(out, "{}", clean(&line));
         for &l in &m.lessons {
             let l = &content.lessons[l];
             let mark = match progress(l) {
@@ -507,7 +521,8 @@ fn lessons(content: &Content, state: &crate::state::State, json: bool) {
                 None => String::new(),
             };
             let lab = l.lab.as_deref().map_or(String::new(), |lab| format!("  [lab: {lab}]"));
-            let _ = writeln!(out, "  {mark:<10} {:<44} {:>3} min  {}{lab}", l.id, l.minutes, l.title);
+            let line = format!("  {mark:<10} {:<44} {:>3} min  {}{lab}", l.id, l.minutes, l.title);
+            let _ = writeln!(out, "{}", clean(&line));
         }
     }
 }
@@ -638,7 +653,7 @@ fn progress(content: &Content, reset: Option<&Option<String>>) -> Result<i32, St
     let mut store = Store::locate().map_err(|e| e.to_string())?;
     let (mut state, notice) = store.load();
     if let Some(n) = notice {
-        eprintln!("sdlab: {n}");
+        eprintln!("sdlab: {}", clean(&n));
     }
     match reset {
         Some(Some(lesson)) => {
@@ -649,7 +664,7 @@ fn progress(content: &Content, reset: Option<&Option<String>>) -> Result<i32, St
             store
                 .save(&state)
                 .map_err(|e| format!("cannot save {}: {e}", store.path().display()))?;
-            println!("reset progress of {lesson}");
+            println!("reset progress of {}", clean(lesson));
         }
         Some(None) => {
             state.reset(None);
@@ -664,10 +679,12 @@ fn progress(content: &Content, reset: Option<&Option<String>>) -> Result<i32, St
                 .iter()
                 .filter(|l| state.progress(&l.id).completed)
                 .count();
+            let path = store.path();
+            let path = path.to_string_lossy();
             println!(
                 "{done} of {} lessons done · state file: {}",
                 content.lessons.len(),
-                store.path().display()
+                clean(&path)
             );
             for l in &content.lessons {
                 if let Some(p) = state.lessons.get(&l.id) {
@@ -675,7 +692,8 @@ fn progress(content: &Content, reset: Option<&Option<String>>) -> Result<i32, St
                     // Clamped as the lesson screen clamps it: the file may hold any number.
                     let count = l.step_count();
                     let step = p.step.min(count.saturating_sub(1)) + 1;
-                    println!("  {mark} {:<44} step {step} of {count}", l.id);
+                    let line = format!("  {mark} {:<44} step {step} of {count}", l.id);
+                    println!("{}", clean(&line));
                 }
             }
         }
@@ -701,13 +719,7 @@ fn open_lab(cli: &Cli) -> Result<i32, String> {
     let mut app = crate::tui::App::new(content, theme, state, Some(store));
     app.notice = notice;
     if let Some(file) = &cli.scenario {
-        let text = std::fs::read_to_string(file).map_err(|e| {
-            format!(
-                "could not read the scenario {}: {}",
-                file.display(),
-                crate::state::io_reason(&e)
-            )
-        })?;
+        let text = crate::engines::lab::read_scenario_file(file)?;
         let id = crate::engines::lab::scenario_lab(&text).map_err(|e| in_file(file, &e))?;
         let pane = crate::tui::lab::LabPane::new(&id, Some(&text)).map_err(|e| in_file(file, &e))?;
         app.stack
@@ -739,14 +751,14 @@ fn quiz(content: &Content, due: bool, export: Option<&[String]>, json: bool) -> 
             return Err(format!("unknown export format {format:?}: the one supported is anki"));
         }
         std::fs::write(file, crate::quiz::anki_tsv(content)).map_err(|e| format!("cannot write {file}: {e}"))?;
-        eprintln!("wrote {} cards to {file}", content.questions.len());
+        eprintln!("wrote {} cards to {}", content.questions.len(), clean(file));
         return Ok(0);
     }
     if due {
         let mut store = Store::locate().map_err(|e| e.to_string())?;
         let (state, notice) = store.load();
         if let Some(n) = notice {
-            eprintln!("sdlab: {n}");
+            eprintln!("sdlab: {}", clean(&n));
         }
         let now = chrono::Utc::now();
         let c = crate::quiz::counts(content.questions.iter(), &state.cards, now);
@@ -758,13 +770,14 @@ fn quiz(content: &Content, due: bool, export: Option<&[String]>, json: bool) -> 
                 .map(|q| q.id.as_str())
                 .collect();
             let v = serde_json::json!({ "due": c.due, "new": c.new, "later": c.later, "due_ids": due });
-            println!("{v}");
+            println!("{}", safe_text::json(v.to_string()));
             return Ok(0);
         }
         println!("{} due now · {} new · {} scheduled later", c.due, c.new, c.later);
         for q in &content.questions {
             if state.cards.get(&q.id).is_some_and(|r| r.card.due <= now) {
-                println!("  {:<12} {}", q.module, crate::quiz::plain_text(&q.prompt));
+                let line = format!("  {:<12} {}", q.module, crate::quiz::plain_text(&q.prompt));
+                println!("{}", clean(&line));
             }
         }
         return Ok(0);
@@ -794,11 +807,14 @@ fn quiz(content: &Content, due: bool, export: Option<&[String]>, json: bool) -> 
         })
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&bank).unwrap_or_default());
+        println!(
+            "{}",
+            safe_text::json(serde_json::to_string_pretty(&bank).unwrap_or_default())
+        );
     } else {
         for m in &content.modules {
             let n = content.questions.iter().filter(|q| q.module == m.id).count();
-            println!("{:<16} {n:>3} questions", m.id);
+            println!("{}", clean(&format!("{:<16} {n:>3} questions", m.id)));
         }
         println!(
             "{:<16} {:>3} questions (sdlab quiz --json lists them)",
@@ -871,11 +887,11 @@ fn ring_lab(args: &RingArgs) -> Result<i32, String> {
         None => (config, Vec::new()),
         Some(file) => {
             let shown = file.display();
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| format!("could not read the scenario {shown}: {}", crate::state::io_reason(&e)))?;
+            let text = crate::engines::lab::read_scenario_file(file)?;
             let (mut c, acts) =
                 crate::engines::lab::read_scenario::<RingConfig>(&text).map_err(|e| in_file(file, &e))?;
             c.validate().map_err(|e| in_file(file, &e))?;
+            crate::engines::ring::lab::check_scenario(&c, &acts).map_err(|e| in_file(file, &e))?;
             c.traces.extend(args.trace.iter().cloned());
             let parsed = acts
                 .iter()
@@ -907,9 +923,10 @@ fn ring_lab(args: &RingArgs) -> Result<i32, String> {
                 }
             }
             v["action"] = serde_json::json!(action);
-            let _ = writeln!(out, "{v}");
+            let _ = writeln!(out, "{}", safe_text::json(v.to_string()));
         } else {
-            let _ = writeln!(out, "{}", crate::engines::ring::describe(&m, action));
+            let text = crate::engines::ring::describe(&m, action);
+            let _ = writeln!(out, "{}", clean(&text));
         }
     };
     // The initial state, then one state per action: the scenario's, then --do's.

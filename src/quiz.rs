@@ -454,6 +454,9 @@ pub fn anki_html(markdown: &str) -> String {
             .replace('>', "&gt;")
             .replace('\t', "    ")
     };
+    // Anki shows fields as HTML, so a control character is at best noise: it is dropped.
+    let markdown = crate::safe_text::strip(markdown);
+    let markdown: &str = &markdown;
     let mut out = String::new();
     let mut in_code_block = false;
     for event in Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {

@@ -975,3 +975,189 @@ fn check_prints_warnings_without_failing_on_them() {
     );
     assert!(text.contains(", 1 warning"), "{text}");
 }
+
+/// Fails if `bytes` hold a byte a terminal could act on: C0 controls other than newline and tab,
+/// DEL, and the C1 controls (U+0080 to U+009F, C2 80 to C2 9F in UTF-8).
+fn assert_no_controls(bytes: &[u8], what: &str) {
+    let text = String::from_utf8_lossy(bytes);
+    for (i, c) in text.char_indices() {
+        assert!(
+            !(c.is_control() && c != '\n' && c != '\t'),
+            "{what} holds control character U+{:04X} at byte {i}:\n{text}",
+            u32::from(c)
+        );
+    }
+}
+
+const HOSTILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hostile");
+
+#[test]
+fn check_reports_control_characters_in_every_content_kind() {
+    let home = tempfile::tempdir().unwrap();
+    let out = sdlab(&home)
+        .args(["check", HOSTILE])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert_no_controls(&out.stdout, "check's stdout");
+    assert_no_controls(&out.stderr, "check's stderr");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let escaped = "(written as an escape): content may hold only text, newlines and tabs";
+    let expect = [
+        // A module summary: backspaces (\b) and a bell.
+        format!("content/modules.toml:4: control character U+0008 {escaped}"),
+        // A glossary term: name (\e), alias (C1 CSI), summary (OSC title), body (OSC 52).
+        format!("content/glossary/evil.toml:3: control character U+001B {escaped}"),
+        format!("content/glossary/evil.toml:4: control character U+009B {escaped}"),
+        format!("content/glossary/evil.toml:5: control character U+001B {escaped}"),
+        format!("content/glossary/evil.toml:7: control character U+001B {escaped}"),
+        // A lesson: front matter title and check answer, raw ESC and a bare CR in the body.
+        format!("lessons/evil/01-escapes.md:2: control character U+001B {escaped}"),
+        format!("lessons/evil/01-escapes.md:9: control character U+0085 {escaped}"),
+        "lessons/evil/01-escapes.md:18: control character U+001B: content may".to_string(),
+        "lessons/evil/01-escapes.md:24: control character U+000D: content may".to_string(),
+        // A quiz question: prompt and a choice.
+        format!("content/quizzes/evil.toml:4: control character U+001B {escaped}"),
+        format!("content/quizzes/evil.toml:5: control character U+009D {escaped}"),
+    ];
+    for e in &expect {
+        assert!(text.contains(e.as_str()), "missing {e:?} in:\n{text}");
+    }
+    assert_eq!(text.matches("control character").count(), expect.len(), "{text}");
+}
+
+#[test]
+fn hostile_content_never_reaches_the_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["glossary", "retitle"][..],
+        &["glossary", "--list"],
+        &["glossary", "retitle", "--json"],
+        &["lessons"],
+        &["quiz", "--due"],
+        &["quiz", "--json"],
+        &["progress"],
+    ] {
+        let out = sdlab(&home)
+            .arg("--content")
+            .arg(HOSTILE)
+            .args(args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        assert_no_controls(&out.stdout, &format!("stdout of {args:?}"));
+        assert_no_controls(&out.stderr, &format!("stderr of {args:?}"));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("evil.toml:5: control character U+001B"), "{args:?}: {err}");
+    }
+    let export = home.path().join("cards.tsv");
+    sdlab(&home)
+        .arg("--content")
+        .arg(HOSTILE)
+        .args(["quiz", "--export", "anki"])
+        .arg(&export)
+        .assert()
+        .code(2);
+    assert!(
+        !export.exists(),
+        "hostile content is refused before anything is written"
+    );
+}
+
+#[test]
+fn file_names_with_escapes_are_shown_escaped() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tree.path().join("content/glossary")).unwrap();
+    std::fs::write(tree.path().join("content/modules.toml"), "").unwrap();
+    // The file name itself retitles the window if printed raw.
+    std::fs::write(tree.path().join("content/glossary/x\x1b]0;owned\x07.toml"), "").unwrap();
+    let out = sdlab(&home)
+        .arg("check")
+        .arg(tree.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert_no_controls(&out.stdout, "check's stdout");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("x\\u{1b}]0;owned\\u{7}.toml:1: unknown module"), "{text}");
+
+    let missing = tree.path().join("no\x1b[2Jsuch");
+    let out = sdlab(&home)
+        .arg("check")
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert_no_controls(&out.stderr, "stderr for a missing directory");
+    let out = sdlab(&home)
+        .arg("--content")
+        .arg(&missing)
+        .arg("lessons")
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert_no_controls(&out.stderr, "stderr for a missing --content directory");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no\\u{1b}[2Jsuch"));
+}
+
+#[test]
+fn hostile_scenarios_are_refused_naming_the_file() {
+    let home = tempfile::tempdir().unwrap();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hostile-scenarios");
+    for (file, why) in [
+        ("escape-in-node-name.toml", "line 6: control character U+001B"),
+        ("escape-in-action.toml", "line 3: control character U+001B"),
+        ("too-many-points.toml", "at most 200,000 fit"),
+        ("rendezvous-heavy.toml", "key placements"),
+    ] {
+        let path = format!("{fixtures}/{file}");
+        let out = sdlab(&home)
+            .args(["lab", "ring", "--json", "--scenario", &path])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        assert!(out.stdout.is_empty(), "{file}: nothing printed before the refusal");
+        assert_no_controls(&out.stderr, file);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with(&format!("sdlab: {path}: ")) || err.starts_with(&format!("sdlab: {path}, line ")),
+            "{file}: {err}"
+        );
+        assert!(err.contains(why), "{file}: {err}");
+    }
+    // A million keys and the most actions: refused up front, not replayed for an hour.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge\x1b]0;x\x07.toml");
+    let actions = vec!["\"vnodes 50\""; 10_000].join(", ");
+    std::fs::write(
+        &file,
+        format!("lab = \"ring\"\nactions = [{actions}]\n[config]\nkeys = 1000000\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = sdlab(&home)
+        .args(["lab", "ring", "--scenario"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_no_controls(&out.stderr, "stderr naming a file with escapes");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("huge\\u{1b}]0;x\\u{7}.toml: the scenario asks for about"),
+        "{err}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The content model: modules, glossary terms and lessons, loaded from TOML and Markdown files
 //! (embedded at build time or read from a directory) and checked by the validator.
 
+mod controls;
 mod files;
 mod glossary;
 mod lessons;
@@ -14,6 +15,7 @@ mod validate;
 // Ids are trusted content, not attacker input, so a fast non-keyed hash is the right trade.
 use rustc_hash::FxHashMap as HashMap;
 
+pub use controls::first_control_in_toml;
 pub use files::{embedded_files, read_dir_files, SourceFile};
 pub use problem::{Problem, Severity};
 pub use quiz::Question;
@@ -130,6 +132,7 @@ impl Parts {
         let rel = file.rel.as_str();
         let (parsed, problems) = (&mut self.parsed, &mut self.problems);
         validate::scan_wording(file, problems);
+        controls::check(file, problems);
         if rel == "content/modules.toml" {
             modules::parse(file, &mut self.modules, parsed, problems);
         } else if let Some(module) = rel

@@ -42,11 +42,16 @@ impl Problem {
     }
 }
 
+/// One line whatever the file's name or the message quotes: a name can hold an escape sequence
+/// or a newline as easily as a field can.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A path or message from a content pack may hold control characters: shown escaped.
+        use crate::safe_text::one_line;
+        let (path, message) = (one_line(&self.path), one_line(&self.message));
         match self.severity {
-            Severity::Error => write!(f, "{}:{}: {}", self.path, self.line, self.message),
-            Severity::Warning => write!(f, "{}:{}: warning: {}", self.path, self.line, self.message),
+            Severity::Error => write!(f, "{path}:{}: {message}", self.line),
+            Severity::Warning => write!(f, "{path}:{}: warning: {message}", self.line),
         }
     }
 }

@@ -354,9 +354,78 @@ impl<E: Engine + 'static> Lab for Session<E> {
     }
 }
 
+/// The most actions a scenario may hold. Scenarios are shared between learners, so one must not
+/// be able to keep the app replaying for minutes; each engine bounds the cost of what remains.
+pub const MAX_SCENARIO_ACTIONS: usize = 10_000;
+/// The longest action a scenario may hold, in bytes (real ones are a few words).
+pub const MAX_SCENARIO_ACTION_LEN: usize = 200;
+/// The largest scenario file read: 10,000 actions of ~40 bytes with room to spare.
+pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
+
+/// Reads a scenario file, refusing a larger one before reading it all (a shared file could be
+/// huge, or a device that never ends). Every error names the file.
+pub fn read_scenario_file(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let name = path.display();
+    let failed = |e: std::io::Error| format!("could not read the scenario {name}: {}", crate::state::io_reason(&e));
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SCENARIO_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    if bytes.len() > MAX_SCENARIO_BYTES {
+        return Err(format!(
+            "{name}: a scenario file is at most {} KiB",
+            MAX_SCENARIO_BYTES / 1024
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{name}: a scenario file must be UTF-8 text"))
+}
+
+/// A scenario's TOML parsed and held to the limits every lab shares: its size, the number and
+/// length of its actions, and text without control characters (node names, keys and actions
+/// are printed by the headless CLI and must not carry terminal escapes).
+fn parse_bounded<C: DeserializeOwned>(text: &str) -> Result<Scenario<C>, String> {
+    check_text(text)?;
+    let s: Scenario<C> = toml::from_str(text).map_err(|e| at_line(text, &e))?;
+    if s.actions.len() > MAX_SCENARIO_ACTIONS {
+        return Err(format!(
+            "{} actions: a scenario holds at most {MAX_SCENARIO_ACTIONS}",
+            s.actions.len()
+        ));
+    }
+    if let Some((i, a)) = s
+        .actions
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.len() > MAX_SCENARIO_ACTION_LEN)
+    {
+        return Err(format!(
+            "action {} is {} bytes long: at most {MAX_SCENARIO_ACTION_LEN}",
+            i + 1,
+            a.len()
+        ));
+    }
+    Ok(s)
+}
+
+/// The checks on a scenario's text before it is parsed at all.
+fn check_text(text: &str) -> Result<(), String> {
+    if text.len() > MAX_SCENARIO_BYTES {
+        return Err(format!("a scenario is at most {} KiB", MAX_SCENARIO_BYTES / 1024));
+    }
+    if let Some((line, c)) = crate::content::first_control_in_toml(text) {
+        return Err(format!(
+            "line {line}: control character {}: a scenario may hold only text",
+            crate::safe_text::code(c)
+        ));
+    }
+    Ok(())
+}
+
 /// Builds a session from a scenario's TOML (a `[config]` table and optional `actions`).
 pub fn from_scenario<E: Engine + 'static>(id: &'static str, toml_text: &str) -> Result<Box<dyn Lab>, String> {
-    let s: Scenario<E::Config> = toml::from_str(toml_text).map_err(|e| at_line(toml_text, &e))?;
+    let s: Scenario<E::Config> = parse_bounded(toml_text)?;
     let mut session = Session::<E>::new(id, s.config)?;
     for a in &s.actions {
         session.apply(a).map_err(|e| format!("action {a:?}: {e}"))?;
@@ -407,7 +476,7 @@ pub fn scenario_text(config: &toml::Table) -> String {
 
 /// Parses a scenario's config without building anything.
 pub fn parse_scenario<C: DeserializeOwned>(text: &str) -> Result<C, String> {
-    let s: Scenario<C> = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    let s: Scenario<C> = parse_bounded(text)?;
     Ok(s.config)
 }
 
@@ -421,6 +490,7 @@ pub fn find(id: &str) -> Option<&'static LabInfo> {
 
 /// The lab id a saved scenario names (its top-level `lab`).
 pub fn scenario_lab(text: &str) -> Result<String, String> {
+    check_text(text)?;
     let table: toml::Table = toml::from_str(text).map_err(|e| at_line(text, &e))?;
     match table.get("lab") {
         Some(toml::Value::String(id)) if find(id).is_some() => Ok(id.clone()),
@@ -431,6 +501,6 @@ pub fn scenario_lab(text: &str) -> Result<String, String> {
 
 /// A scenario's config and actions, for replaying it outside a lab (the headless CLI).
 pub fn read_scenario<C: DeserializeOwned>(text: &str) -> Result<(C, Vec<String>), String> {
-    let s: Scenario<C> = toml::from_str(text).map_err(|e| at_line(text, &e))?;
+    let s: Scenario<C> = parse_bounded(text)?;
     Ok((s.config, s.actions))
 }

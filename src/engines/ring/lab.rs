@@ -1,8 +1,96 @@
 //! The ring engine as a lab: its id, the metrics lesson goals may test, and how text actions
 //! reach it.
 
-use super::{Ring, RingAction, RingConfig};
-use crate::engines::lab::{from_scenario, Engine, Lab, LabInfo, Session};
+use super::{Ring, RingAction, RingConfig, Strategy, MAX_NODES};
+use crate::engines::lab::{from_scenario, read_scenario, Engine, Lab, LabInfo, Session};
+
+/// The most work a scenario may ask for, in key placements (one key placed by consistent
+/// hashing, ~0.4 µs in a release build). Every action re-places every key, so 10,000 actions
+/// at a million keys would take over an hour; this much loads in a few seconds.
+pub const MAX_SCENARIO_WORK: u64 = 10_000_000;
+/// What computing one state costs beyond placing keys (metrics, tables per node), in the
+/// same units.
+const PER_STATE: u64 = 500;
+
+/// Estimated work of replaying a scenario: for the initial state and after each action, the
+/// keys in effect times what the strategy in effect pays per key, plus the points its circle
+/// is built from. Actions are read only for what changes that cost (strategy, keys, nodes,
+/// weights, vnodes); ones that do not parse add the cost of a state anyway, and fail later
+/// with their own message.
+pub fn scenario_work(config: &RingConfig, actions: &[String]) -> u64 {
+    struct State {
+        strategy: Strategy,
+        keys: u64,
+        vnodes: u64,
+        nodes: Vec<(String, u64)>,
+    }
+    // Per key, relative to consistent hashing (measured at a million keys): ketama about
+    // 1.6×; rendezvous scores every node, about nodes / 6. A circle point (hashed, then
+    // sorted) is counted like a key, which overstates it: the bound errs on the safe side.
+    let cost = |s: &State| {
+        let n = s.nodes.len() as u64;
+        let weight: u64 = s.nodes.iter().map(|(_, w)| w).sum();
+        let (factor, points) = match s.strategy {
+            Strategy::Rendezvous => (n.div_ceil(6).max(1), 0),
+            Strategy::Ketama => (2, 160 * n),
+            Strategy::Ring => (1, s.vnodes.saturating_mul(weight)),
+            _ => (1, 0),
+        };
+        s.keys
+            .saturating_mul(factor)
+            .saturating_add(points)
+            .saturating_add(PER_STATE)
+    };
+    let mut s = State {
+        strategy: config.strategy,
+        keys: config.keys as u64,
+        vnodes: u64::from(config.vnodes),
+        nodes: config
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), u64::from(n.weight)))
+            .collect(),
+    };
+    let mut total = cost(&s);
+    for action in actions {
+        let mut times = 1;
+        match RingAction::parse(action) {
+            Ok(RingAction::Strategy(strategy)) => s.strategy = strategy,
+            Ok(RingAction::Keys(k)) => {
+                s.keys = (k as u64).min(1_000_000);
+                // A new keyspace is generated, then placed.
+                times = 2;
+            }
+            Ok(RingAction::Vnodes(v)) => s.vnodes = u64::from(v.min(1000)),
+            Ok(RingAction::Add(spec)) if s.nodes.len() < MAX_NODES => {
+                s.nodes.push((spec.name, u64::from(spec.weight)));
+            }
+            Ok(RingAction::Remove(name)) if s.nodes.len() > 1 => s.nodes.retain(|(n, _)| *n != name),
+            Ok(RingAction::Weight(name, w)) => {
+                if let Some(node) = s.nodes.iter_mut().find(|(n, _)| *n == name) {
+                    node.1 = u64::from(w.min(100));
+                }
+            }
+            _ => {}
+        }
+        total = total.saturating_add(cost(&s).saturating_mul(times));
+    }
+    total
+}
+
+/// A scenario's config and actions within the ring's bounds, before anything is built.
+pub fn check_scenario(config: &RingConfig, actions: &[String]) -> Result<(), String> {
+    config.validate()?;
+    let work = scenario_work(config, actions);
+    if work > MAX_SCENARIO_WORK {
+        return Err(format!(
+            "the scenario asks for about {work} key placements ({} keys, {} actions); at most {MAX_SCENARIO_WORK} load in a few seconds: use fewer keys or fewer actions",
+            config.keys,
+            actions.len()
+        ));
+    }
+    Ok(())
+}
 
 impl Engine for Ring {
     type Config = RingConfig;
@@ -54,7 +142,11 @@ impl Engine for Ring {
 fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
     match config {
         None => Ok(Box::new(Session::<Ring>::new("ring", RingConfig::default())?)),
-        Some(text) => from_scenario::<Ring>("ring", text),
+        Some(text) => {
+            let (config, actions) = read_scenario::<RingConfig>(text)?;
+            check_scenario(&config, &actions)?;
+            from_scenario::<Ring>("ring", text)
+        }
     }
 }
 
@@ -82,6 +174,9 @@ pub const LAB: LabInfo = LabInfo {
         ("traced", "how many keys are traced"),
     ],
     build,
-    check_scenario: |text| crate::engines::lab::parse_scenario::<RingConfig>(text)?.validate(),
+    check_scenario: |text| {
+        let (config, actions) = read_scenario::<RingConfig>(text)?;
+        check_scenario(&config, &actions)
+    },
     ui: &crate::tui::labs::ring::RingUi,
 };

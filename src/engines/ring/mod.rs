@@ -13,6 +13,23 @@ use serde::{Deserialize, Serialize};
 pub use keyspace::{key_name, Ids, Keyspace, ID_SPACE, REGIONS};
 pub use placement::{KeyRef, NodeView, Placement, Strategy};
 
+/// The most nodes a ring holds (owners are stored in one byte).
+pub const MAX_NODES: usize = 200;
+/// The most traced keys; each is looked up and drawn after every action.
+pub const MAX_TRACES: usize = 100;
+/// The longest node name and traced key, in bytes: they are drawn in bars and tables.
+pub const MAX_NAME_LEN: usize = 40;
+pub const MAX_KEY_LEN: usize = 100;
+
+/// Refuses a vnodes × weight product above MAX_RING_POINTS.
+/// A traced key a scenario or an action names: short, printable text.
+fn check_trace_key(key: &str) -> Result<(), String> {
+    if key.is_empty() || key.len() > MAX_KEY_LEN || key.contains(char::is_control) {
+        return Err(format!("bad traced key {key:?}: 1 to {MAX_KEY_LEN} bytes of text"));
+    }
+    Ok(())
+}
+
 /// In a scenario a node is a table (`{ name = "a", weight = 2 }`) or the short form `"a=2@eu"`.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -147,10 +164,19 @@ impl NodeSpec {
             ),
             None => (rest, 1),
         };
-        if name.is_empty() || name.starts_with('-') || name.contains(|c: char| c.is_whitespace() || ",;=@".contains(c))
+        if name.is_empty()
+            || name.starts_with('-')
+            || name.contains(|c: char| c.is_whitespace() || c.is_control() || ",;=@".contains(c))
         {
             return Err(format!(
                 "bad node name {name:?}: a name is letters, digits, '-' or '_', and does not start with '-'"
+            ));
+        }
+        if name.len() > MAX_NAME_LEN {
+            return Err(format!(
+                "node name {:?}… is {} bytes long: at most {MAX_NAME_LEN}",
+                name.chars().take(12).collect::<String>(),
+                name.len()
             ));
         }
         if let Some(r) = &region {
@@ -208,11 +234,17 @@ impl RingConfig {
         if self.nodes.is_empty() {
             return Err("at least one node is needed".into());
         }
-        if self.nodes.len() > 200 {
-            return Err(format!("at most 200 nodes (got {})", self.nodes.len()));
+        if self.nodes.len() > MAX_NODES {
+            return Err(format!("at most {MAX_NODES} nodes (got {})", self.nodes.len()));
         }
         if !(1..=1000).contains(&self.vnodes) {
             return Err(format!("vnodes must be between 1 and 1000 (got {})", self.vnodes));
+        }
+        if self.traces.len() > MAX_TRACES {
+            return Err(format!("at most {MAX_TRACES} traced keys (got {})", self.traces.len()));
+        }
+        for key in &self.traces {
+            check_trace_key(key)?;
         }
         if !(10..=1_000_000).contains(&self.keys) {
             return Err(format!(
@@ -238,7 +270,8 @@ impl RingConfig {
             return Err(format!("node {} is listed twice", w[0]));
         }
         for n in &self.nodes {
-            NodeSpec::parse(&format!("{}={}", n.name, n.weight))?;
+            let region = n.region.as_deref().map_or(String::new(), |r| format!("@{r}"));
+            NodeSpec::parse(&format!("{}={}{region}", n.name, n.weight))?;
         }
         let total: u64 = self.nodes.iter().map(|n| u64::from(n.weight)).sum();
         check_ring_points(self.strategy, self.vnodes, total)
@@ -517,8 +550,8 @@ impl Ring {
                     if self.node_index(&spec.name).is_some() {
                         return Err(format!("node {} already exists", spec.name));
                     }
-                    if self.config.nodes.len() >= 200 {
-                        return Err("at most 200 nodes".into());
+                    if self.config.nodes.len() >= MAX_NODES {
+                        return Err(format!("at most {MAX_NODES} nodes"));
                     }
                     let total: u64 = before_weights.iter().map(|&w| u64::from(w)).sum();
                     check_ring_points(self.config.strategy, self.config.vnodes, total + u64::from(spec.weight))?;
@@ -569,6 +602,10 @@ impl Ring {
                     self.config.strategy = *s;
                 }
                 RingAction::Trace(key) => {
+                    check_trace_key(key)?;
+                    if !self.config.traces.contains(key) && self.config.traces.len() >= MAX_TRACES {
+                        return Err(format!("at most {MAX_TRACES} traced keys"));
+                    }
                     if !self.config.traces.contains(key) {
                         self.config.traces.push(key.clone());
                     }
