@@ -84,6 +84,9 @@ pub enum LabCommand {
     /// The sharding ring: place keys on nodes and watch what each change moves
     #[command(after_help = RING_ACTIONS)]
     Ring(RingArgs),
+    /// The queue lab: Kafka's partitioner and assignors, a work queue, a partitioned log
+    #[command(after_help = crate::engines::queue::cli::QUEUE_HELP)]
+    Queue(Box<crate::engines::queue::cli::QueueArgs>),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -178,6 +181,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
             quiz(&content, *due, export.as_deref(), *json)
         }
         Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
+        Some(Command::Lab(LabCommand::Queue(args))) => crate::engines::queue::cli::run(args),
         None => open_lab(&cli),
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod goal;
 pub mod lab;
+pub mod queue;
 pub mod ring;
 pub mod sim;
 
