@@ -116,3 +116,61 @@ pub const LAB: LabInfo = LabInfo {
     check_scenario: |text| crate::engines::lab::parse_scenario::<QueueConfig>(text)?.validate(),
     ui: &crate::tui::lab::MetricsUi,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engines::queue::Model;
+
+    fn config(model: Model) -> QueueConfig {
+        let mut c = QueueConfig {
+            model,
+            ..QueueConfig::default()
+        };
+        c.work.service = crate::engines::queue::Service::Exponential { mean_ms: 700.0 };
+        c.work.fail = 0.2;
+        c.log.rate = 40.0;
+        c.log.keys = crate::engines::queue::Keys::None;
+        c
+    }
+
+    /// The framework merges runs of ticks in saved scenarios: split and merged runs must agree.
+    #[test]
+    fn ticks_add_up_and_undo_replays_exactly() {
+        for (model, action) in [(Model::Work, "crash-before-ack c2"), (Model::Log, "join c4")] {
+            let mut split = Session::<Queue>::new("queue", config(model)).unwrap();
+            for a in ["tick 250", "tick 1750", action, "tick 3000", "tick 4000"] {
+                split.apply(a).unwrap();
+            }
+            let mut merged = Session::<Queue>::new("queue", config(model)).unwrap();
+            for a in ["tick 2000", action, "tick 7000"] {
+                merged.apply(a).unwrap();
+            }
+            assert_eq!(split.metrics(), merged.metrics(), "{model:?}");
+            assert_eq!(split.now_ms(), 9000);
+            let before = {
+                let mut s = Session::<Queue>::new("queue", config(model)).unwrap();
+                for a in ["tick 2000", action, "tick 3000"] {
+                    s.apply(a).unwrap();
+                }
+                s.metrics()
+            };
+            merged.apply("tick 1").unwrap();
+            assert!(merged.undo());
+            merged.scrub(-1);
+            merged.apply("tick 3000").unwrap();
+            assert_eq!(merged.metrics(), before, "{model:?}");
+        }
+    }
+
+    #[test]
+    fn scenarios_check_without_building() {
+        let ok = "[config]\nmodel = \"log\"\n[config.log]\npartitions = 6\nassignor = \"roundrobin\"\nkeys = \"hot\"\n";
+        (LAB.check_scenario)(ok).unwrap();
+        let bad = "[config]\nmodel = \"log\"\n[config.log]\npartitions = 0\n";
+        assert!((LAB.check_scenario)(bad).unwrap_err().contains("partitions"));
+        let lab = (LAB.build)(Some(ok)).unwrap();
+        assert_eq!(lab.metrics()["assignor"], "roundrobin");
+        assert!(lab.metrics()["lag"].is_array());
+    }
+}
