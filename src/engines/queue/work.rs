@@ -212,6 +212,8 @@ struct Job {
     receipt: u64,
     done_at: Micros,
     fails: bool,
+    /// Taken under at-most-once: the broker already forgot it.
+    acked_on_receipt: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -304,6 +306,8 @@ pub struct WorkQueue {
     ready: VecDeque<usize>,
     consumers: Vec<Consumer>,
     produced: usize,
+    /// Configured tasks that have arrived (the rest wait for their Poisson arrival).
+    arrived: usize,
     next_receipt: u64,
     delayed: usize,
     in_flight: usize,
@@ -339,6 +343,7 @@ impl WorkQueue {
             ready: VecDeque::new(),
             consumers: (1..=config.consumers).map(|i| new_consumer(format!("c{i}"))).collect(),
             produced: 0,
+            arrived: 0,
             next_receipt: 0,
             delayed: 0,
             in_flight: 0,
@@ -376,9 +381,10 @@ impl WorkQueue {
             let gap = q.gap();
             q.events.schedule(gap, Ev::Arrive);
         } else {
-            for _ in 0..q.config.tasks {
-                q.produce();
+            for i in 0..q.config.tasks {
+                q.produce(i);
             }
+            q.arrived = q.config.tasks;
             q.log.push(0, format!("{} tasks on the queue", q.config.tasks), false);
         }
         q.dispatch();
@@ -405,8 +411,7 @@ impl WorkQueue {
         self.drained_at = None;
     }
 
-    fn produce(&mut self) {
-        let i = self.produced;
+    fn produce(&mut self, i: usize) {
         self.produced += 1;
         let m = &mut self.messages[i];
         m.at = Where::Ready;
@@ -465,6 +470,7 @@ impl WorkQueue {
             receipt,
             done_at,
             fails,
+            acked_on_receipt: self.config.delivery == Delivery::AtMostOnce,
         });
         let epoch = consumer.epoch;
         let name = consumer.name.clone();
@@ -557,24 +563,19 @@ impl WorkQueue {
         let name = self.consumers[c].name.clone();
         let id = self.messages[i].id;
         if job.fails {
-            match self.config.delivery {
-                Delivery::AtMostOnce => {
-                    self.lose(
-                        i,
-                        format!("{name} failed on m{id}, which was acked on receipt: nothing retries it"),
-                    );
-                }
-                Delivery::AtLeastOnce => {
-                    if self.messages[i].at
-                        == (Where::InFlight {
-                            consumer: c,
-                            receipt: job.receipt,
-                        })
-                    {
-                        self.log.push(self.now, format!("{name} nacked m{id}"), false);
-                        self.retry_or_dead_letter(i, "failed");
-                    }
-                }
+            if job.acked_on_receipt {
+                self.lose(
+                    i,
+                    format!("{name} failed on m{id}, which was acked on receipt: nothing retries it"),
+                );
+            } else if self.messages[i].at
+                == (Where::InFlight {
+                    consumer: c,
+                    receipt: job.receipt,
+                })
+            {
+                self.log.push(self.now, format!("{name} nacked m{id}"), false);
+                self.retry_or_dead_letter(i, "failed");
             }
             return;
         }
@@ -628,7 +629,7 @@ impl WorkQueue {
             self.latencies_us.push(self.now - self.messages[i].enqueued);
             self.log.push(self.now, format!("{name} acked m{id}"), false);
             self.resolve(i);
-        } else if self.config.delivery == Delivery::AtMostOnce {
+        } else if job.acked_on_receipt {
             self.latencies_us.push(self.now - self.messages[i].enqueued);
             self.log.push(self.now, format!("{name} processed m{id}"), false);
         } else {
@@ -650,8 +651,9 @@ impl WorkQueue {
     fn handle(&mut self, ev: Ev) {
         match ev {
             Ev::Arrive => {
-                self.produce();
-                if self.produced < self.config.tasks {
+                self.produce(self.arrived);
+                self.arrived += 1;
+                if self.arrived < self.config.tasks {
                     let gap = self.gap();
                     self.events.schedule(self.now + gap, Ev::Arrive);
                 }
@@ -739,7 +741,9 @@ impl WorkQueue {
                 self.log.push(self.now, format!("{name} crashed"), false);
                 if let Some(job) = job {
                     let id = self.messages[job.msg].id;
-                    if self.config.delivery == Delivery::AtMostOnce && self.messages[job.msg].completions == 0 {
+                    // Under at-least-once the message is still in flight and its visibility
+                    // timeout brings it back; acked on receipt, nothing will.
+                    if job.acked_on_receipt {
                         self.lose(
                             job.msg,
                             format!("{name} crashed while processing m{id}, which was acked on receipt"),
@@ -783,7 +787,7 @@ impl WorkQueue {
                 }
                 for _ in 0..*n {
                     self.push_message(*poison);
-                    self.produce();
+                    self.produce(self.messages.len() - 1);
                 }
             }
             WorkAction::Idempotent(on) => self.config.idempotent = *on,
@@ -932,5 +936,82 @@ impl WorkAction {
                 "unknown action {text:?}: use crash C, crash-before-ack C, restart C, add, slow C FACTOR, produce N, poison, idempotent on|off, delivery at-most-once|at-least-once"
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_produced_during_poisson_arrivals_all_drain() {
+        let mut q = WorkQueue::new(WorkConfig {
+            tasks: 50,
+            arrival_rate: 5.0,
+            service: Service::Exponential { mean_ms: 200.0 },
+            ..WorkConfig::default()
+        })
+        .unwrap();
+        q.tick(2000);
+        q.apply(&WorkAction::Produce(5, false)).unwrap();
+        q.apply(&WorkAction::Produce(1, true)).unwrap();
+        q.run_to_end();
+        let m = q.metrics();
+        assert_eq!(m.acked, 55);
+        assert_eq!(m.dlq, vec![DeadLetter { id: 56, attempts: 3 }]);
+        assert!(m.drain_ms.is_some());
+    }
+
+    #[test]
+    fn switching_delivery_mid_run_keeps_every_message_accounted_for() {
+        let mut q = WorkQueue::new(WorkConfig {
+            tasks: 30,
+            fail: 0.3,
+            service: Service::Fixed { ms: 100.0 },
+            ..WorkConfig::default()
+        })
+        .unwrap();
+        q.tick(150);
+        q.apply(&WorkAction::Delivery(Delivery::AtMostOnce)).unwrap();
+        q.tick(150);
+        q.apply(&WorkAction::Crash("c1".into())).unwrap();
+        q.apply(&WorkAction::Restart("c1".into())).unwrap();
+        q.run_to_end();
+        let m = q.metrics();
+        assert!(m.drain_ms.is_some());
+        assert_eq!((m.depth, m.in_flight), (0, 0));
+        let settled = q
+            .messages()
+            .iter()
+            .filter(|m| matches!(m.at, Where::Acked | Where::Dead | Where::Lost))
+            .count();
+        assert_eq!(settled, 30);
+        assert_eq!(
+            m.lost as usize,
+            q.messages().iter().filter(|m| m.at == Where::Lost).count()
+        );
+    }
+
+    #[test]
+    fn a_visibility_timeout_shorter_than_the_work_redelivers_it() {
+        // SQS: a message not deleted within its visibility timeout is received again, even
+        // while the first consumer is still working on it. With 1 s of work and a 0.6 s
+        // timeout every ack comes too late (its receipt is stale), so the message is
+        // processed over and over until its receive count dead-letters it.
+        let mut q = WorkQueue::new(WorkConfig {
+            tasks: 1,
+            consumers: 2,
+            service: Service::Fixed { ms: 1000.0 },
+            visibility_timeout_ms: 600,
+            max_attempts: 10,
+            ..WorkConfig::default()
+        })
+        .unwrap();
+        q.run_to_end();
+        let m = q.metrics();
+        assert_eq!(m.acked, 0);
+        assert_eq!(m.dlq, vec![DeadLetter { id: 1, attempts: 10 }]);
+        assert!(m.duplicates >= 8, "{}", m.duplicates);
+        assert_eq!(m.double_side_effects, m.duplicates);
     }
 }
