@@ -275,5 +275,48 @@ fn undo(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, lookups, recompute, undo, consensus, replication_run);
+/// 1,000,000 records produced and then read by four consumers of 12 partitions (3 each) at
+/// 400,000 records/s each: all read within one simulated second.
+fn queue_million() -> sdlab::engines::queue::Log {
+    use sdlab::engines::queue::{Keys, Log, LogAction, LogConfig};
+    let mut log = Log::new(LogConfig {
+        partitions: 12,
+        consumers: 4,
+        keys: Keys::Many,
+        consume_rate: 400_000.0,
+        ..LogConfig::default()
+    })
+    .unwrap();
+    log.apply(&LogAction::Produce(1_000_000, None)).unwrap();
+    log.tick(1000);
+    log
+}
+
+fn queue(c: &mut Criterion) {
+    use sdlab::engines::queue::partition_for_key;
+    let m = queue_million().metrics();
+    assert_eq!((m.produced, m.groups[0].processed), (1_000_000, 1_000_000));
+    let mut group = c.benchmark_group("queue lab");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(1_000_000));
+    group.bench_function("1,000,000 messages, 12 partitions, 4 consumers", |b| {
+        b.iter(queue_million)
+    });
+    group.finish();
+    let keys = keys();
+    let mut group = c.benchmark_group("Kafka default partitioner");
+    group.throughput(Throughput::Elements(keys.len() as u64));
+    group.bench_function("murmur2 + toPositive mod 12 (user:N keys)", |b| {
+        b.iter(|| {
+            let mut acc = 0u32;
+            for k in &keys {
+                acc = acc.wrapping_add(partition_for_key(std::hint::black_box(k.as_bytes()), 12));
+            }
+            acc
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, lookups, recompute, undo, consensus, replication_run, queue);
 criterion_main!(benches);

@@ -107,6 +107,9 @@ pub enum LabCommand {
     /// Replication lag: a primary and replicas in time, commit modes, routing, faults, failover
     #[command(after_help = crate::engines::replication::cli::AFTER_HELP)]
     Replication(Box<crate::engines::replication::cli::ReplicationArgs>),
+    /// The queue lab: Kafka's partitioner and assignors, a work queue, a partitioned log
+    #[command(after_help = crate::engines::queue::cli::QUEUE_HELP)]
+    Queue(Box<crate::engines::queue::cli::QueueArgs>),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -223,6 +226,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
         Some(Command::Lab(LabCommand::Lock(args))) => crate::engines::consensus::cli::lock(args),
         Some(Command::Lab(LabCommand::Election(args))) => crate::engines::consensus::cli::election(args),
         Some(Command::Lab(LabCommand::Replication(args))) => crate::engines::replication::cli::run(args),
+        Some(Command::Lab(LabCommand::Queue(args))) => crate::engines::queue::cli::run(args),
         None => open_lab(&cli),
     }
 }

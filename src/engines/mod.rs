@@ -8,6 +8,7 @@
 pub mod consensus;
 pub mod goal;
 pub mod lab;
+pub mod queue;
 pub mod replication;
 pub mod ring;
 pub mod sim;
