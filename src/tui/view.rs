@@ -170,8 +170,10 @@ fn help_lines(app: &App, area: Rect) -> (Vec<Line<'static>>, u16) {
         .max()
         .unwrap_or(0)
         .max(CLOSING.width());
-    let width = (natural as u16 + 2).clamp(40, area.width);
-    let text_w = usize::from(width - 2).saturating_sub(2 + key_w).max(10);
+    // At least 40 columns when the screen has them; never wider than the screen (a terminal
+    // narrower than 40 still computes the overlay, to cap its scroll).
+    let width = u16::try_from(natural + 2).unwrap_or(u16::MAX).max(40).min(area.width);
+    let text_w = usize::from(width.saturating_sub(2)).saturating_sub(2 + key_w).max(10);
     let rows = |lines: &mut Vec<Line>, keys: &str, action: &str| {
         for (i, part) in wrap_plain(action, text_w).into_iter().enumerate() {
             let keys = if i == 0 { keys } else { "" };
@@ -201,7 +203,7 @@ fn help_lines(app: &App, area: Rect) -> (Vec<Line<'static>>, u16) {
         rows(&mut lines, h.keys, h.action);
     }
     lines.push(Line::default());
-    for part in wrap_plain(CLOSING, usize::from(width - 2)) {
+    for part in wrap_plain(CLOSING, usize::from(width.saturating_sub(2)).max(1)) {
         lines.push(Line::styled(part, t.dim));
     }
     (lines, width)
