@@ -84,6 +84,9 @@ pub enum LabCommand {
     /// The sharding ring: place keys on nodes and watch what each change moves
     #[command(after_help = RING_ACTIONS)]
     Ring(RingArgs),
+    /// A cache's hit ratio under an eviction policy or a TTL, against the closed form
+    #[command(after_help = crate::engines::cache::cli::CACHE_HELP)]
+    Cache(crate::engines::cache::cli::CacheArgs),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -178,6 +181,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
             quiz(&content, *due, export.as_deref(), *json)
         }
         Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
+        Some(Command::Lab(LabCommand::Cache(args))) => crate::engines::cache::cli::run(args),
         None => open_lab(&cli),
     }
 }
