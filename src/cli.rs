@@ -87,6 +87,9 @@ pub enum LabCommand {
     /// A cache's hit ratio under an eviction policy or a TTL, against the closed form
     #[command(after_help = crate::engines::cache::cli::CACHE_HELP)]
     Cache(crate::engines::cache::cli::CacheArgs),
+    /// A CDN: edges, users, max-age, purges, versioned URLs, a shield, origin down
+    #[command(after_help = crate::engines::cdn::cli::CDN_HELP)]
+    Cdn(crate::engines::cdn::cli::CdnArgs),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -182,6 +185,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
         }
         Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
         Some(Command::Lab(LabCommand::Cache(args))) => crate::engines::cache::cli::run(args),
+        Some(Command::Lab(LabCommand::Cdn(args))) => crate::engines::cdn::cli::run(args),
         None => open_lab(&cli),
     }
 }

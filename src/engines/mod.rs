@@ -6,6 +6,7 @@
 //! driven by a logical clock, never the wall clock.
 
 pub mod cache;
+pub mod cdn;
 pub mod goal;
 pub mod lab;
 pub mod ring;

@@ -2,6 +2,7 @@
 //! policy and TTL, checked against the closed forms in `theory`.
 
 pub mod cli;
+pub mod cluster;
 pub mod run;
 pub mod store;
 pub mod theory;

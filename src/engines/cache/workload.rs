@@ -2,8 +2,8 @@
 //! distribution (the independent reference model the theory assumes), except the scan, which
 //! walks the catalog in order and wraps.
 
-use rand_distr::weighted::WeightedAliasIndex;
-use rand_distr::Distribution;
+use rand::RngExt;
+use rand_distr::{Distribution, Zipf};
 use serde::{Deserialize, Serialize};
 
 use crate::engines::sim::SimRng;
@@ -71,12 +71,22 @@ pub fn zipf_probabilities(n: usize, alpha: f64) -> Vec<f64> {
     p
 }
 
-/// Draws request targets: O(1) per draw (Walker's alias method) and no allocation.
+/// Draws request targets: O(1) per draw with no table, so a million-item catalog costs no
+/// memory traffic beyond the cache itself. Zipf uses rejection-inversion (Hörmann & Derflinger
+/// 1996, as `rand_distr::Zipf` implements it), which samples the exact distribution.
 #[derive(Debug, Clone)]
 pub struct Requests {
     catalog: u32,
-    alias: Option<WeightedAliasIndex<f64>>,
+    draw: Draw,
     next_scan: u32,
+}
+
+#[derive(Debug, Clone)]
+enum Draw {
+    Zipf(Zipf<f64>),
+    Uniform,
+    Scan,
+    Hot(f64),
 }
 
 impl Requests {
@@ -87,21 +97,33 @@ impl Requests {
                 "the catalog must hold 1 to 2,147,483,647 items (got {catalog})"
             ));
         }
-        let alias = match workload.probabilities(catalog) {
-            Some(p) => Some(WeightedAliasIndex::new(p).map_err(|e| format!("popularity: {e}"))?),
-            None => None,
+        let draw = match *workload {
+            Workload::Zipf { alpha: 0.0 } => Draw::Uniform,
+            Workload::Zipf { alpha } => Draw::Zipf(Zipf::new(catalog as f64, alpha).map_err(|e| format!("zipf: {e}"))?),
+            Workload::Uniform => Draw::Uniform,
+            Workload::Scan => Draw::Scan,
+            Workload::HotKey { share } => Draw::Hot(share),
         };
         Ok(Requests {
             catalog: catalog as u32,
-            alias,
+            draw,
             next_scan: 0,
         })
     }
 
     pub fn next(&mut self, rng: &mut SimRng) -> u32 {
-        match &self.alias {
-            Some(a) => a.sample(rng) as u32,
-            None => {
+        match &self.draw {
+            // Ranks come out as 1 ..= n; the rejection step's floor never passes n.
+            Draw::Zipf(z) => (z.sample(rng) as u32).clamp(1, self.catalog) - 1,
+            Draw::Uniform => rng.random_range(0..self.catalog),
+            Draw::Hot(share) => {
+                if self.catalog == 1 || rng.random::<f64>() < *share {
+                    0
+                } else {
+                    rng.random_range(1..self.catalog)
+                }
+            }
+            Draw::Scan => {
                 let i = self.next_scan;
                 self.next_scan = (i + 1) % self.catalog;
                 i
@@ -117,14 +139,21 @@ mod tests {
     #[test]
     fn zipf_draws_follow_their_probabilities() {
         // 200,000 draws: item 0 of Zipf(1) over 100 items has p = 1/H(100) ≈ 0.1928; the
-        // standard error of its frequency is sqrt(p(1−p)/n) ≈ 0.00088, 4 SE ≈ 0.0035.
+        // frequency of each checked item is within 4 binomial standard errors, sqrt(p(1−p)/n).
         let p = zipf_probabilities(100, 1.0);
         assert!((p[0] - 0.192_776).abs() < 1e-5, "{}", p[0]);
         let mut r = Requests::new(&Workload::Zipf { alpha: 1.0 }, 100).unwrap();
         let mut rng = crate::engines::sim::rng(5);
         let n = 200_000;
-        let zeros = (0..n).filter(|_| r.next(&mut rng) == 0).count();
-        assert!((zeros as f64 / n as f64 - p[0]).abs() < 0.0035);
+        let mut counts = vec![0u32; 100];
+        for _ in 0..n {
+            counts[r.next(&mut rng) as usize] += 1;
+        }
+        for i in [0, 9, 99] {
+            let se = (p[i] * (1.0 - p[i]) / n as f64).sqrt();
+            let f = f64::from(counts[i]) / n as f64;
+            assert!((f - p[i]).abs() < 4.0 * se, "item {i}: {f} vs {}", p[i]);
+        }
     }
 
     #[test]
@@ -133,6 +162,18 @@ mod tests {
         let mut rng = crate::engines::sim::rng(5);
         let v: Vec<u32> = (0..7).map(|_| r.next(&mut rng)).collect();
         assert_eq!(v, [0, 1, 2, 0, 1, 2, 0]);
+    }
+
+    #[test]
+    fn hot_key_and_uniform_draws() {
+        // 100,000 draws, hot share 0.3: SE sqrt(0.21/1e5) ≈ 0.0014, 4 SE ≈ 0.006.
+        let mut r = Requests::new(&Workload::HotKey { share: 0.3 }, 10).unwrap();
+        let mut rng = crate::engines::sim::rng(8);
+        let n = 100_000;
+        let hot = (0..n).filter(|_| r.next(&mut rng) == 0).count();
+        assert!((hot as f64 / n as f64 - 0.3).abs() < 0.006);
+        let mut u = Requests::new(&Workload::Zipf { alpha: 0.0 }, 4).unwrap();
+        assert!((0..1000).all(|_| u.next(&mut rng) < 4));
     }
 
     #[test]
