@@ -90,6 +90,9 @@ pub enum LabCommand {
     /// A CDN: edges, users, max-age, purges, versioned URLs, a shield, origin down
     #[command(after_help = crate::engines::cdn::cli::CDN_HELP)]
     Cdn(crate::engines::cdn::cli::CdnArgs),
+    /// Geo-DNS: nearest healthy data center, cached answers, failover as they expire
+    #[command(after_help = crate::engines::geodns::cli::GEODNS_HELP)]
+    Geodns(crate::engines::geodns::cli::GeoDnsArgs),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -186,6 +189,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
         Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
         Some(Command::Lab(LabCommand::Cache(args))) => crate::engines::cache::cli::run(args),
         Some(Command::Lab(LabCommand::Cdn(args))) => crate::engines::cdn::cli::run(args),
+        Some(Command::Lab(LabCommand::Geodns(args))) => crate::engines::geodns::cli::run(args),
         None => open_lab(&cli),
     }
 }

@@ -368,3 +368,84 @@ fn killing_a_cache_node_moves_the_dead_nodes_share_on_the_ring_and_almost_all_un
         }
     }
 }
+
+#[test]
+fn the_cdn_command_prints_json_lines_with_the_contract_keys() {
+    let out = sdlab()
+        .args([
+            "lab",
+            "cdn",
+            "--edges",
+            "us-east,eu-west",
+            "--mode",
+            "pull",
+            "--ttl",
+            "600",
+            "--warm",
+            "60",
+            "--step",
+            "30",
+        ])
+        .args(["--do", "update logo.png; purge logo.png; origin down", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(json_of)
+        .collect();
+    assert_eq!(lines.len(), 4);
+    for v in &lines {
+        for key in [
+            "hit_ratio",
+            "origin_requests",
+            "origin_bytes",
+            "stale_served",
+            "latency_ms",
+        ] {
+            assert!(!v[key].is_null(), "{key} in {v}");
+        }
+        assert!(v["latency_ms"]["us-east"]["p50"].is_number() && v["latency_ms"]["us-east"]["p99"].is_number());
+    }
+    // With the origin down and no serve-stale, dynamic requests fail.
+    assert!(lines[3]["failed_requests"].as_u64().unwrap() > 0);
+    for bad in [&["--edges", "us-east,atlantis"][..], &["--mode", "teleport"]] {
+        let out = sdlab().args(["lab", "cdn"]).args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(String::from_utf8(out.stderr).unwrap().trim().lines().count(), 1);
+    }
+}
+
+#[test]
+fn the_geodns_command_prints_shares_over_time() {
+    let out = sdlab()
+        .args(["lab", "geodns", "--dns-ttl", "60", "--check-interval", "10"])
+        .args([
+            "--do",
+            "fail us-east @30; restore us-east @200",
+            "--duration",
+            "300",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(json_of)
+        .collect();
+    assert_eq!(lines.len(), 30);
+    let share = |i: usize| lines[i]["share"]["us-east"].as_f64().unwrap();
+    assert!(share(0) > 0.25);
+    assert_eq!(share(15), 0.0, "two minutes after the failure nobody is sent there");
+    assert!(lines[4]["failed_requests"].as_u64().unwrap() > 0);
+    let out = sdlab()
+        .args(["lab", "geodns", "--do", "fail mars @10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

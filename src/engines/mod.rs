@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod cdn;
+pub mod geodns;
 pub mod goal;
 pub mod lab;
 pub mod ring;

@@ -172,7 +172,7 @@ impl Store {
             capacity: slots,
             ttl,
             slot_of: vec![NONE; catalog],
-            item: vec![0; slots],
+            item: vec![NONE; slots],
             version: vec![0; slots],
             dirty: vec![false; slots],
             expires: vec![Micros::MAX; slots],
@@ -217,7 +217,19 @@ impl Store {
         self.ttl
     }
     pub fn contains(&self, item: u32) -> bool {
-        self.slot_of[item as usize] != NONE
+        self.find(item) != NONE
+    }
+
+    /// The slot holding `item`, or NONE. The index is cleared lazily: an evicted item's entry
+    /// still names its old slot, which now holds another item, so the check against
+    /// `self.item` rejects it. That saves a cache miss on the catalog-sized array per eviction.
+    fn find(&self, item: u32) -> u32 {
+        let slot = self.slot_of[item as usize];
+        if slot != NONE && self.item[slot as usize] == item {
+            slot
+        } else {
+            NONE
+        }
     }
 
     /// Looks an item up at time `now`, counting a hit or a miss and updating its recency or
@@ -228,7 +240,7 @@ impl Store {
         if self.policy == Policy::LfuGlobal {
             self.global[item as usize] += 1;
         }
-        let slot = self.slot_of[item as usize];
+        let slot = self.find(item);
         if slot == NONE {
             self.stats.misses += 1;
             return Lookup::Miss;
@@ -265,7 +277,7 @@ impl Store {
     /// to make room. Rewriting a cached item restarts its TTL and keeps its place otherwise.
     pub fn put(&mut self, item: u32, version: u64, dirty: bool, now: Micros) -> Option<Evicted> {
         let expires = self.ttl.map_or(Micros::MAX, |(ttl, _)| now.saturating_add(ttl));
-        let existing = self.slot_of[item as usize];
+        let existing = self.find(item);
         if existing != NONE {
             let s = existing as usize;
             self.version[s] = version;
@@ -327,7 +339,7 @@ impl Store {
 
     /// Drops an item (an invalidation). Returns whether it was cached and whether it was dirty.
     pub fn remove(&mut self, item: u32) -> Option<bool> {
-        let slot = self.slot_of[item as usize];
+        let slot = self.find(item);
         if slot == NONE {
             return None;
         }
@@ -338,7 +350,7 @@ impl Store {
 
     /// Marks a cached item clean (its write reached the database).
     pub fn mark_clean(&mut self, item: u32) {
-        let slot = self.slot_of[item as usize];
+        let slot = self.find(item);
         if slot != NONE {
             self.dirty[slot as usize] = false;
         }
@@ -366,7 +378,7 @@ impl Store {
             order.extend(self.heap.iter().copied());
             order.sort_by_key(|&s| (self.count[s as usize], self.stamp[s as usize]));
         } else if self.policy == Policy::Random {
-            order.extend((0..self.used).filter(|&s| self.slot_of[self.item[s as usize] as usize] == s));
+            order.extend((0..self.used).filter(|&s| self.item[s as usize] != NONE));
         } else {
             let mut s = self.head;
             while s != NONE {
@@ -401,7 +413,8 @@ impl Store {
 
     fn remove_slot(&mut self, slot: u32) {
         let s = slot as usize;
-        self.slot_of[self.item[s] as usize] = NONE;
+        // A free slot holds no item, so no stale index entry can match it.
+        self.item[s] = NONE;
         match self.policy {
             Policy::Lru | Policy::Fifo => self.unlink(slot),
             Policy::Lfu | Policy::LfuGlobal => {
