@@ -318,5 +318,43 @@ fn queue(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, lookups, recompute, undo, consensus, replication_run, queue);
+fn cache(c: &mut Criterion) {
+    use sdlab::engines::cache::{Policy, Requests, Store, Workload};
+    let catalog = 1_000_000;
+    let workload = Workload::Zipf { alpha: 0.8 };
+    let requests = Requests::new(&workload, catalog).unwrap();
+    let mut group = c.benchmark_group("cache, 1,000,000 requests over 1,000,000 items");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(1_000_000));
+    for policy in [Policy::Lru, Policy::LfuGlobal] {
+        let empty = Store::new(policy, 10_000, catalog, None, 1);
+        group.bench_function(
+            format!("{} of 10,000 items, Zipf 0.8 draws included", policy.name()),
+            |b| {
+                b.iter_batched(
+                    || (empty.clone(), requests.clone(), sdlab::engines::sim::rng(3)),
+                    |(mut store, mut requests, mut rng)| {
+                        for _ in 0..1_000_000 {
+                            store.request(requests.next(&mut rng), 0);
+                        }
+                        store.stats.hits
+                    },
+                    criterion::BatchSize::LargeInput,
+                )
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    lookups,
+    recompute,
+    undo,
+    consensus,
+    replication_run,
+    queue,
+    cache
+);
 criterion_main!(benches);

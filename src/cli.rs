@@ -110,6 +110,15 @@ pub enum LabCommand {
     /// The queue lab: Kafka's partitioner and assignors, a work queue, a partitioned log
     #[command(after_help = crate::engines::queue::cli::QUEUE_HELP)]
     Queue(Box<crate::engines::queue::cli::QueueArgs>),
+    /// A cache's hit ratio under an eviction policy or a TTL, against the closed form
+    #[command(after_help = crate::engines::cache::cli::CACHE_HELP)]
+    Cache(crate::engines::cache::cli::CacheArgs),
+    /// A CDN: edges, users, max-age, purges, versioned URLs, a shield, origin down
+    #[command(after_help = crate::engines::cdn::cli::CDN_HELP)]
+    Cdn(crate::engines::cdn::cli::CdnArgs),
+    /// Geo-DNS: nearest healthy data center, cached answers, failover as they expire
+    #[command(after_help = crate::engines::geodns::cli::GEODNS_HELP)]
+    Geodns(crate::engines::geodns::cli::GeoDnsArgs),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -227,6 +236,9 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
         Some(Command::Lab(LabCommand::Election(args))) => crate::engines::consensus::cli::election(args),
         Some(Command::Lab(LabCommand::Replication(args))) => crate::engines::replication::cli::run(args),
         Some(Command::Lab(LabCommand::Queue(args))) => crate::engines::queue::cli::run(args),
+        Some(Command::Lab(LabCommand::Cache(args))) => crate::engines::cache::cli::run(args),
+        Some(Command::Lab(LabCommand::Cdn(args))) => crate::engines::cdn::cli::run(args),
+        Some(Command::Lab(LabCommand::Geodns(args))) => crate::engines::geodns::cli::run(args),
         None => open_lab(&cli),
     }
 }

@@ -5,7 +5,10 @@
 //! saved and shared as TOML. Engines that evolve in time get `tick` actions in the same log,
 //! driven by a logical clock, never the wall clock.
 
+pub mod cache;
+pub mod cdn;
 pub mod consensus;
+pub mod geodns;
 pub mod goal;
 pub mod lab;
 pub mod queue;
