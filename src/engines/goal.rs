@@ -108,6 +108,12 @@ impl Check {
                     Op::Ne => s != want,
                     _ => false,
                 },
+                // Flags (`semisync_fallback == true`) compare as the words true and false.
+                (Value::Word(want), serde_json::Value::Bool(b)) => match c.op {
+                    Op::Eq => want == if *b { "true" } else { "false" },
+                    Op::Ne => want != if *b { "true" } else { "false" },
+                    _ => false,
+                },
                 _ => false,
             }
         })
@@ -127,6 +133,9 @@ mod tests {
         assert!(c.holds(&m));
         let m = serde_json::json!({"strategy": "ring", "vnodes": 2, "max_over_mean": 2.0});
         assert!(!c.holds(&m));
+        let flag = Check::parse("strategy == ring and celebrity_share == true", ring).unwrap();
+        assert!(flag.holds(&serde_json::json!({"strategy": "ring", "celebrity_share": true})));
+        assert!(!flag.holds(&serde_json::json!({"strategy": "ring", "celebrity_share": false})));
         let moved = Check::parse("moved_fraction < 0.3", ring).unwrap();
         assert!(
             !moved.holds(&serde_json::json!({"moved_fraction": null})),
