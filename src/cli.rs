@@ -95,6 +95,9 @@ pub enum LabCommand {
     /// The sharding ring: place keys on nodes and watch what each change moves
     #[command(after_help = RING_ACTIONS)]
     Ring(RingArgs),
+    /// A load balancer in front of servers: one experiment of N requests, with theory beside it
+    #[command(after_help = crate::engines::balancer::cli::ACTIONS)]
+    Balancer(crate::engines::balancer::cli::BalancerArgs),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -207,6 +210,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
             quiz(&content, *due, export.as_deref(), *json)
         }
         Some(Command::Lab(LabCommand::Ring(args))) => ring_lab(args),
+        Some(Command::Lab(LabCommand::Balancer(args))) => crate::engines::balancer::cli::run(args),
         None => open_lab(&cli),
     }
 }
