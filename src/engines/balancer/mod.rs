@@ -23,6 +23,12 @@ use crate::engines::sim::{
 pub use policy::{Policy, Router, POLICIES};
 
 const US_PER_S: f64 = 1_000_000.0;
+/// A non-negative duration to whole microseconds, rounded to nearest (`f64::round` is a libm
+/// call on the hot path of a million-request run; the values here are never negative).
+fn to_micros(x: f64) -> Micros {
+    (x + 0.5) as Micros
+}
+
 /// Anomalies of one kind kept one by one; past it they are only counted (a server left in
 /// rotation for a minute under heavy load would otherwise fill memory with identical lines).
 const ANOMALIES_PER_KIND: usize = 50;
@@ -536,7 +542,7 @@ impl Balancer {
 
     fn schedule_arrival(&mut self) {
         if self.sending() {
-            let gap = exponential(&mut self.rng, US_PER_S / self.rate).round() as Micros;
+            let gap = to_micros(exponential(&mut self.rng, US_PER_S / self.rate));
             self.queue.schedule(self.now + gap, Event::Arrive);
         }
     }
@@ -554,7 +560,7 @@ impl Balancer {
             ServiceTime::Exponential => exponential(&mut self.rng, mean),
             ServiceTime::Fixed => mean,
         };
-        t.round() as Micros
+        to_micros(t)
     }
 
     fn pick_user(&mut self) -> u32 {
