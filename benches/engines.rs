@@ -347,6 +347,45 @@ fn cache(c: &mut Criterion) {
     group.finish();
 }
 
+fn scaling(c: &mut Criterion) {
+    use sdlab::engines::autoscale::{AutoscaleConfig, Autoscaler, Curve, ScalingPolicy};
+    use sdlab::engines::balancer::{Balancer, BalancerConfig, Policy};
+    let mut group = c.benchmark_group("scaling lab");
+    group.sample_size(10);
+    for policy in [Policy::P2c, Policy::SharedQueue] {
+        group.bench_function(format!("1,000,000 requests over 10 servers ({})", policy.name()), |b| {
+            b.iter(|| {
+                let mut lb = Balancer::new(BalancerConfig {
+                    servers: 10,
+                    arrival: 80.0,
+                    service: 10.0,
+                    policy,
+                    requests: Some(1_000_000),
+                    warmup: 0,
+                    sample_cap: 1_000_000,
+                    ..BalancerConfig::default()
+                })
+                .unwrap();
+                lb.run_to_completion();
+                lb.metrics().response_ms.p99
+            })
+        });
+    }
+    group.bench_function("a Black Friday day in 1-second steps (target tracking)", |b| {
+        b.iter(|| {
+            let mut a = Autoscaler::new(AutoscaleConfig {
+                curve: Curve::BlackFriday,
+                policy: ScalingPolicy::Target(70.0),
+                ..AutoscaleConfig::default()
+            })
+            .unwrap();
+            a.run_to_end();
+            a.summary().sla_breach_minutes
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     lookups,
@@ -355,6 +394,7 @@ criterion_group!(
     consensus,
     replication_run,
     queue,
-    cache
+    cache,
+    scaling
 );
 criterion_main!(benches);

@@ -119,6 +119,14 @@ pub enum LabCommand {
     /// Geo-DNS: nearest healthy data center, cached answers, failover as they expire
     #[command(after_help = crate::engines::geodns::cli::GEODNS_HELP)]
     Geodns(crate::engines::geodns::cli::GeoDnsArgs),
+    /// A load balancer in front of servers: one experiment of N requests, with theory beside it
+    #[command(after_help = crate::engines::balancer::cli::ACTIONS)]
+    Balancer(crate::engines::balancer::cli::BalancerArgs),
+    /// An auto-scaling group through a day of traffic: JSON Lines over time, then a summary
+    #[command(after_help = crate::engines::autoscale::cli::AUTOSCALE_HELP)]
+    Autoscale(crate::engines::autoscale::cli::AutoscaleArgs),
+    /// Vertical against horizontal scaling: both options' cost and servers, the break-even load
+    Cost(crate::engines::autoscale::cli::CostArgs),
 }
 
 const RING_ACTIONS: &str = "Actions for --do, separated by ';':
@@ -239,6 +247,9 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
         Some(Command::Lab(LabCommand::Cache(args))) => crate::engines::cache::cli::run(args),
         Some(Command::Lab(LabCommand::Cdn(args))) => crate::engines::cdn::cli::run(args),
         Some(Command::Lab(LabCommand::Geodns(args))) => crate::engines::geodns::cli::run(args),
+        Some(Command::Lab(LabCommand::Balancer(args))) => crate::engines::balancer::cli::run(args),
+        Some(Command::Lab(LabCommand::Autoscale(args))) => crate::engines::autoscale::cli::run_autoscale(args),
+        Some(Command::Lab(LabCommand::Cost(args))) => crate::engines::autoscale::cli::run_cost(args),
         None => open_lab(&cli),
     }
 }

@@ -5,6 +5,8 @@
 //! saved and shared as TOML. Engines that evolve in time get `tick` actions in the same log,
 //! driven by a logical clock, never the wall clock.
 
+pub mod autoscale;
+pub mod balancer;
 pub mod cache;
 pub mod cdn;
 pub mod consensus;

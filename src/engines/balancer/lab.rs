@@ -1,0 +1,103 @@
+//! The balancer as a lab: its id, the metrics lesson goals may test, and how text actions
+//! reach it.
+
+use super::{Balancer, BalancerConfig};
+use crate::engines::lab::{from_scenario, parse_scenario, Engine, Lab, LabInfo, Session};
+
+/// Log lines the metrics carry for the lab's event pane.
+const RECENT_EVENTS: usize = 12;
+
+impl Engine for Balancer {
+    type Config = BalancerConfig;
+    const TIMED: bool = true;
+
+    fn build(config: &BalancerConfig) -> Result<Balancer, String> {
+        Balancer::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        Balancer::apply_text(self, action)
+    }
+
+    fn tick(&mut self, ms: u64) {
+        let until = self.now().saturating_add(ms.saturating_mul(1_000));
+        self.run_until(until);
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now() / 1_000
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let m = self.metrics();
+        let mut v = serde_json::to_value(&m).unwrap_or_default();
+        // Scalars lesson goals can compare directly.
+        v["p99_ms"] = m.response_ms.p99.into();
+        v["mean_response_ms"] = m.response_ms.mean.into();
+        v["in_rotation"] = m.per_server.iter().filter(|s| s.in_rotation).count().into();
+        let n = self.log.entries().len();
+        v["events"] = serde_json::to_value(
+            self.log
+                .entries()
+                .skip(n.saturating_sub(RECENT_EVENTS))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default();
+        v["anomaly_list"] = serde_json::to_value(self.anomalies()).unwrap_or_default();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Balancer> {
+        Some(self.clone())
+    }
+
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        let m = self.metrics();
+        vec![
+            ("in_flight", m.in_flight as f64),
+            ("failed", m.failed as f64),
+            ("p99_ms", m.response_ms.p99),
+            (
+                "in_rotation",
+                m.per_server.iter().filter(|s| s.in_rotation).count() as f64,
+            ),
+        ]
+    }
+}
+
+fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<Balancer>::new(
+            "balancer",
+            BalancerConfig::default(),
+        )?)),
+        Some(text) => from_scenario::<Balancer>("balancer", text),
+    }
+}
+
+pub const LAB: LabInfo = LabInfo {
+    id: "balancer",
+    title: "Load balancer",
+    summary: "Spread requests over servers with round robin, least connections, two choices or a hash; crash one and watch the health check",
+    metrics: &[
+        ("policy", "rr, wrr, random, least, p2c, ip-hash, sticky or shared-queue"),
+        ("sessions", "where sessions live: memory, shared or jwt"),
+        ("servers", "servers not removed"),
+        ("in_rotation", "servers the balancer sends traffic to"),
+        ("offered_load", "arrival rate over the capacity of the servers up"),
+        ("stable", "whether the servers up can keep up (offered load below 1)"),
+        ("requests", "requests sent"),
+        ("failed", "requests that failed"),
+        ("requests_to_dead_server", "requests sent to a crashed server still in rotation"),
+        ("sessions_lost", "users logged out because their session was on another or a lost server"),
+        ("p_wait", "share of requests that queued"),
+        ("p99_ms", "99th percentile response time, ms"),
+        ("mean_response_ms", "mean response time, ms"),
+        ("utilisation", "mean share of time servers were busy"),
+        ("in_flight", "requests in service or queued now"),
+        ("anomalies", "broken guarantees recorded"),
+    ],
+    build,
+    check_scenario: |text| parse_scenario::<BalancerConfig>(text)?.validate(),
+    ui: &crate::tui::lab::MetricsUi,
+};
