@@ -301,6 +301,47 @@ fn the_glossary_says_when_no_term_is_named_and_lists_the_mentions() {
     );
 }
 
+/// The ring lab at 80×24 with more nodes than rows: the list follows the selection and says
+/// how many nodes it hides; each node shows the keys it gained or lost in the last action.
+#[test]
+fn ring_lab_lists_ten_nodes_in_a_lesson_at_80x24() {
+    let mut app = common::app();
+    update(&mut app, Msg::Resize(80, 24));
+    let li = app.content.lesson_idx("sharding/09-virtual-nodes").unwrap();
+    app.open_lesson(li);
+    press(&mut app, "a a a a a a <right> <right> <right> a");
+    let screen = draw(&mut app, 80, 24);
+    assert!(screen.contains("↑ 2 more · ↓ 7 more"), "{screen}");
+    assert!(screen.contains("›n4"), "the selected node is on screen:\n{screen}");
+    assert!(screen.contains(" −"), "n4 lost keys to n11:\n{screen}");
+    insta::assert_snapshot!("lab_ring_ten_nodes_lesson_80x24", screen);
+}
+
+/// Captions never run into each other at 80 columns, and a strategy that ignores a setting
+/// says so under the bars.
+#[test]
+fn ring_lab_captions_and_ignored_settings_at_80x24() {
+    let mut app = common::app();
+    update(&mut app, Msg::Resize(80, 24));
+    let li = app.content.lesson_idx("sharding/09-virtual-nodes").unwrap();
+    app.open_lesson(li);
+    press(&mut app, "s");
+    let screen = draw(&mut app, 80, 24);
+    assert!(!screen.contains("MD5)ketama"), "{screen}");
+    assert!(
+        screen.contains("│ketama · 640 points   ketama · 10,000 keys"),
+        "{screen}"
+    );
+    assert!(screen.contains("ketama ignores vnodes: 40×4"), "{screen}");
+    insta::assert_snapshot!("lab_ring_ketama_lesson_80x24", screen);
+    press(&mut app, "s");
+    let screen = draw(&mut app, 80, 24);
+    assert!(
+        screen.contains("jump ignores") && screen.contains("weights and vnodes"),
+        "{screen}"
+    );
+}
+
 #[test]
 fn the_lesson_list_marks_lessons_with_a_lab() {
     let mut app = common::app();
@@ -339,4 +380,83 @@ fn the_lesson_list_marks_lessons_with_a_lab() {
     if let Some(without) = without {
         assert!(!without.contains(" lab "), "{without}");
     }
+}
+
+/// Geo sharding shows each node's region beside its bar.
+#[test]
+fn ring_lab_geo_shows_regions() {
+    let mut app = common::app();
+    update(&mut app, Msg::Resize(120, 40));
+    press(&mut app, "b <enter> s s s s s");
+    let screen = draw(&mut app, 120, 40);
+    assert!(screen.contains("geo · 10,000 keys"), "{screen}");
+    for (node, region) in [("n1", "na"), ("n2", "eu"), ("n3", "apac"), ("n4", "sa")] {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(&format!("{node} █")) && l.contains(&format!("w1 {region} "))),
+            "{node} in {region}:\n{screen}"
+        );
+    }
+    insta::assert_snapshot!("lab_ring_geo_120x40", screen);
+}
+
+/// Keys at their limits say so instead of doing nothing.
+#[test]
+fn ring_lab_settings_at_their_limit_say_so() {
+    let mut app = common::app();
+    press(&mut app, "b <enter> K K K");
+    assert!(draw(&mut app, 80, 24).contains("› keys 1,000,000 · already the maximum"));
+    press(&mut app, "V V V V V V V V");
+    assert!(draw(&mut app, 80, 24).contains("› vnodes 1000 · already the maximum"));
+}
+
+/// Beside a lesson's text the lab is a whole box, its right and bottom border included.
+#[test]
+fn lesson_lab_box_is_closed_at_160x48() {
+    let mut app = common::app();
+    update(&mut app, Msg::Resize(160, 48));
+    let li = app.content.lesson_idx("sharding/09-virtual-nodes").unwrap();
+    app.open_lesson(li);
+    let screen = draw(&mut app, 160, 48);
+    let lines: Vec<&str> = screen.lines().collect();
+    let top = lines
+        .iter()
+        .position(|l| l.contains("┌ Sharding ring"))
+        .expect("lab box");
+    assert!(lines[top].contains("┐"), "top right corner:\n{screen}");
+    assert!(
+        lines
+            .iter()
+            .skip(top)
+            .any(|l| l.contains("└") && l.matches('┘').count() == 1 && l.contains("┘│")),
+        "bottom border:\n{screen}"
+    );
+    insta::assert_snapshot!("lesson_with_lab_160x48", screen);
+}
+
+/// Every footer ends with its help key, whatever the width: the keys that fit, then `? more`
+/// when the help lists more (`? help` otherwise). Home's footer names the labs and the quiz.
+#[test]
+fn footers_keep_their_help_key_at_60x18() {
+    let home = draw(&mut common::app(), 120, 40);
+    let footer = home.lines().last().unwrap();
+    assert!(footer.contains(" b labs ") && footer.contains(" t quiz "), "{footer}");
+    for keys in ["", "l", "l <enter>", "g quorum <enter>", "b", "b <enter>", "t"] {
+        let mut app = common::app();
+        press(&mut app, keys);
+        for (w, h) in [(60, 18), (80, 24), (200, 40)] {
+            let screen = draw(&mut app, w, h);
+            let footer = screen.lines().last().unwrap().trim_matches('"').trim_end();
+            assert!(
+                footer.ends_with("? more") || footer.ends_with("? help"),
+                "{keys:?} at {w}x{h}: {footer:?}"
+            );
+        }
+    }
+    let mut app = common::app();
+    let li = app.content.lesson_idx("sharding/09-virtual-nodes").unwrap();
+    app.open_lesson(li);
+    let screen = draw(&mut app, 60, 18);
+    assert!(screen.lines().last().unwrap().contains("? more"), "{screen}");
 }

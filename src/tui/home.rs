@@ -22,6 +22,8 @@ pub const HINTS: &[KeyHint] = &[
     hint("c", "continue"),
     hint("g", "glossary"),
     hint("l", "lessons"),
+    hint("b", "labs"),
+    hint("t", "quiz"),
     hint("Ctrl-P", "go to"),
     hint("?", "help"),
     hint("q", "quit"),

@@ -27,6 +27,8 @@ pub enum LabKey {
     Handled,
     /// An action for the engine, as the text its log records.
     Action(String),
+    /// The lab's key, refused: the sentence says why (e.g. a setting already at its limit).
+    Message(String),
     /// Asks for a line of text: the pane shows `label › text`, and Enter applies
     /// `command text` (e.g. `trace user:42`, `write email=b`).
     Prompt {
@@ -343,6 +345,10 @@ impl LabPane {
             LabKey::Unhandled => (false, false),
             LabKey::Handled => (true, false),
             LabKey::Action(action) => (true, self.apply(&action)),
+            LabKey::Message(why) => {
+                self.message = Some(why);
+                (true, false)
+            }
             LabKey::Prompt {
                 label,
                 command,

@@ -650,15 +650,11 @@ impl LessonView {
             frame.render_widget(Paragraph::new(lines), a.goals);
         }
         if let (Some(lab_area), Some(pane)) = (a.lab, &self.pane) {
-            // Beside the text the pane needs a left rule too; below it, a top rule alone keeps
-            // the panel from showing two vertical lines.
+            // Beside the text the lab is a box of its own, all four sides; below it, a top
+            // rule alone keeps the panel from showing two vertical lines.
             let beside = lab_area.y == a.header.y;
             let block = Block::default()
-                .borders(if beside {
-                    Borders::LEFT | Borders::TOP
-                } else {
-                    Borders::TOP
-                })
+                .borders(if beside { Borders::ALL } else { Borders::TOP })
                 .border_style(t.border)
                 .title(Span::styled(format!(" {} ", pane.title()), t.title));
             let lab_inner = block.inner(lab_area);

@@ -61,9 +61,19 @@ pub fn hints(app: &App) -> Vec<KeyHint> {
         Screen::Glossary(_) => glossary::HINTS.to_vec(),
         Screen::Term(_) => term::HINTS.to_vec(),
         Screen::Lessons(s) => s.hints().to_vec(),
-        Screen::Lesson(s) => s.hints(app),
+        Screen::Lesson(s) => {
+            let mut hints = s.hints(app);
+            // A lab step lists the lab's keys; `?` still opens the help unless a field is typed in.
+            let typing = s.pane.as_ref().is_some_and(super::lab::LabPane::typing);
+            if !typing && !hints.iter().any(|h| h.action == "help") {
+                hints.push(super::keys::hint("?", "help"));
+            }
+            hints
+        }
         Screen::Quiz(s) => s.hints(&app.content).to_vec(),
         Screen::Labs(_) => super::labs::HINTS.to_vec(),
+        // While a trace is typed, Esc cancels it and `?` is a character: only the field's keys.
+        Screen::Lab(s) if s.pane.typing() => s.pane.hints(),
         Screen::Lab(s) => s
             .pane
             .hints()
@@ -104,19 +114,44 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
 
 fn draw_footer(app: &App, frame: &mut Frame, area: Rect, hints: &[KeyHint]) {
     let t = &app.theme;
-    let mut spans = Vec::new();
-    let mut used = 0usize;
-    let width = usize::from(area.width);
-    for h in hints.iter().filter(|h| h.footer) {
-        let w = h.keys.width() + h.action.width() + 3;
+    let spans = footer_hints(hints, usize::from(area.width))
+        .into_iter()
+        .flat_map(|(keys, action)| {
+            [
+                Span::styled(format!(" {keys}"), t.key),
+                Span::styled(format!(" {action} "), t.dim),
+            ]
+        })
+        .collect::<Vec<_>>();
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The hints the footer shows in `width` columns: the screen's footer hints in order while they
+/// fit, then its help key (`?`, or `F1` where typing takes `?`) saying `more` when the help lists
+/// keys the footer left out, else `help`. Room for the help key is kept first, so it never falls
+/// off a narrow terminal. Screens without a help key (a text field's) just show what fits.
+pub fn footer_hints(hints: &[KeyHint], width: usize) -> Vec<(&'static str, &'static str)> {
+    let cost = |keys: &str, action: &str| keys.width() + action.width() + 3;
+    let help = hints.iter().find(|h| h.footer && h.action == "help").map(|h| h.keys);
+    let mut shown = Vec::new();
+    let mut used = help.map_or(0, |k| cost(k, "more"));
+    // "more" when the help lists keys of this screen that the footer does not.
+    let mut left_out = hints.iter().any(|h| !h.footer);
+    for h in hints.iter().filter(|h| h.footer && Some(h.keys) != help) {
+        let w = cost(h.keys, h.action);
         if used + w > width {
+            left_out = true;
             break;
         }
-        spans.push(Span::styled(format!(" {}", h.keys), t.key));
-        spans.push(Span::styled(format!(" {} ", h.action), t.dim));
-        used += w;
+        if !shown.contains(&(h.keys, h.action)) {
+            shown.push((h.keys, h.action));
+            used += w;
+        }
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    if let Some(keys) = help {
+        shown.push((keys, if left_out { "more" } else { "help" }));
+    }
+    shown
 }
 
 fn draw_help(app: &App, frame: &mut Frame, area: Rect, scroll: u16) {

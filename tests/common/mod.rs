@@ -1,6 +1,7 @@
 //! Shared set-up for the app-level tests: the built-in content, a fresh state, no colour.
 #![allow(dead_code)]
 
+pub mod pty;
 use sdlab::content::Content;
 use sdlab::state::{State, Store};
 use sdlab::theme::{Theme, ThemeName};

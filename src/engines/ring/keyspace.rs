@@ -3,8 +3,9 @@
 //! keyspace on every machine.
 //!
 //! Stored lean because the lab goes to a million keys within a 30 MB budget: sequential ids are
-//! implicit, random ids fit in 32 bits, traffic shares are `f32`, and a key's region is derived
-//! from its hash rather than stored.
+//! implicit, random ids fit in 32 bits, a key's hash is recomputed from its id when needed (xxh3
+//! of a short name is a few nanoseconds, cheaper than 8 MB), traffic shares are `f32` and kept
+//! only when traffic is skewed, and a key's region is derived from its hash rather than stored.
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -33,10 +34,10 @@ pub struct Keyspace {
     count: usize,
     /// Random ids, sorted; empty when ids are sequential (key `i` has id `i + 1`).
     random_ids: Vec<u32>,
-    pub hashes: Vec<u64>,
     /// libketama hashes, computed only when the ketama strategy needs them (MD5 is slow).
     pub ketama: Option<Vec<u32>>,
-    /// Share of all traffic each key gets; sums to 1 (to `f32` precision per key).
+    /// Share of all traffic each key gets; sums to 1 (to `f32` precision per key). Empty when
+    /// traffic is uniform: every key then gets 1 / count.
     pub traffic: Vec<f32>,
     /// Index of the celebrity key, when there is one.
     pub celebrity: Option<usize>,
@@ -59,17 +60,26 @@ pub fn key_name(id: u64) -> String {
     format!("user:{id}")
 }
 
-/// `h64(key_name(id))` without allocating the name: a million of these make a keyspace.
-fn key_hash(id: u64) -> u64 {
+/// `hash::h64(key_name(id).as_bytes())` without building a `String`: placing a million keys
+/// hashes every name once per change.
+pub fn hash_of_id(id: u64) -> u64 {
     let mut buf = [0u8; 25];
     buf[..5].copy_from_slice(b"user:");
-    let digits = if id == 0 { 1 } else { id.ilog10() as usize + 1 };
+    let mut digits = [0u8; 20];
     let mut n = id;
-    for i in (0..digits).rev() {
-        buf[5 + i] = b'0' + (n % 10) as u8;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
         n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    hash::h64(&buf[..5 + digits])
+    for k in 0..len {
+        buf[5 + k] = digits[len - 1 - k];
+    }
+    hash::h64(&buf[..5 + len])
 }
 
 /// The home region of a key with this hash, drawn with the regions' population shares. The
@@ -114,11 +124,7 @@ impl Keyspace {
             }),
             ..Keyspace::default()
         };
-        keys.hashes = (0..count).map(|i| key_hash(keys.id(i))).collect();
         if zipf == 0.0 && celebrity_pct <= 0.0 {
-            // Uniform traffic needs no ranks: the shuffle below would only cost time (the RNG
-            // is not used after it, so skipping it changes nothing else).
-            keys.traffic = vec![(1.0 / count.max(1) as f64) as f32; count];
             return keys;
         }
         // Zipf popularity: the key of rank r gets traffic ∝ 1 / r^s. Ranks are a seeded
@@ -191,14 +197,28 @@ impl Keyspace {
         }
     }
 
+    /// The xxh3 hash of key `i`'s name (`user:<id>`), as `hash::h64(key_name(id))` gives it.
+    pub fn hash(&self, i: usize) -> u64 {
+        hash_of_id(self.id(i))
+    }
+
+    /// The share of all traffic key `i` gets.
+    pub fn traffic(&self, i: usize) -> f32 {
+        self.traffic.get(i).copied().unwrap_or(1.0 / self.count.max(1) as f32)
+    }
+
+    /// Whether traffic is uniform over the keys (no skew, no celebrity).
+    pub fn uniform(&self) -> bool {
+        self.traffic.is_empty()
+    }
+
     pub fn region(&self, i: usize) -> u8 {
-        region_of(self.hashes[i])
+        region_of(self.hash(i))
     }
 
     /// Bytes held on the heap, for the memory budget's test.
     pub fn heap_bytes(&self) -> usize {
         self.random_ids.capacity() * 4
-            + self.hashes.capacity() * 8
             + self.ketama.as_ref().map_or(0, |k| k.capacity() * 4)
             + self.traffic.capacity() * 4
     }
@@ -216,10 +236,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn key_hash_is_the_hash_of_the_key_name() {
-        for id in [0, 1, 9, 10, 99, 100, 123_456, 1_000_000, u64::MAX] {
-            assert_eq!(key_hash(id), hash::h64(key_name(id).as_bytes()), "{id}");
+    fn a_hash_from_the_id_is_the_hash_of_the_name() {
+        for id in [0, 1, 9, 10, 42, 999_999, 1_000_000_000, u64::MAX] {
+            assert_eq!(hash_of_id(id), hash::h64(key_name(id).as_bytes()), "{id}");
         }
+    }
+
+    #[test]
+    fn uniform_traffic_stores_no_shares() {
+        let k = Keyspace::generate(1000, Ids::Sequential, 0.0, 0.0, 7);
+        assert!(k.uniform() && k.traffic.is_empty());
+        assert_eq!(k.traffic(3), 0.001);
+        assert!(!Keyspace::generate(1000, Ids::Sequential, 0.0, 10.0, 7).uniform());
     }
 
     #[test]

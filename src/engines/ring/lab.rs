@@ -164,8 +164,11 @@ pub const LAB: LabInfo = LabInfo {
         ("keys", "how many keys"),
         ("vnodes", "virtual nodes per unit of weight"),
         ("points", "points on the circle"),
-        ("max_over_mean", "busiest node's load over the mean (1 is perfect)"),
-        ("stddev", "spread of per-node load, as a fraction of the mean"),
+        (
+            "max_over_mean",
+            "the largest load over its ideal share (1 is perfect; the busiest over the mean when weights are equal)",
+        ),
+        ("stddev", "spread of per-node load over ideal share"),
         ("moved_fraction", "share of keys the last change moved"),
         ("ideal_moved_fraction", "the least the last change could have moved"),
         ("modulo_moved_fraction", "what hash mod N would have moved"),

@@ -352,6 +352,9 @@ pub struct Movement {
     pub modulo_moved_fraction: Option<f64>,
 }
 
+/// What one action moved: the shares, and per node the keys it gained and lost.
+type Moved = (Movement, Vec<(usize, usize)>);
+
 #[derive(Debug, Clone)]
 pub struct Ring {
     pub config: RingConfig,
@@ -364,13 +367,18 @@ pub struct Ring {
     /// Directory sharding: node index per key.
     pub directory: Vec<u8>,
     pub movement: Movement,
+    /// Keys each node gained and lost in the last action (by node index after it); empty when
+    /// the action changed the keyspace itself.
+    pub moves: Vec<(usize, usize)>,
     /// Metrics of the current state, computed once per change so drawing a frame stays cheap.
     summary: Option<RingMetrics>,
     /// The config the ring was built from, and every action applied since with the movement
     /// it caused (when known): undo and scrubbing replay a prefix of this, and the last
     /// action's movement then needs no placement of the keys before it.
     origin: RingConfig,
-    history: Vec<(RingAction, Option<Movement>)>,
+    /// Each action with what it moved, when known (the per-node gains and losses too, so an
+    /// undo shows the step it returns to as it was).
+    history: Vec<(RingAction, Option<Moved>)>,
     /// How many actions of `history` are in effect; those after were undone.
     applied: usize,
 }
@@ -396,6 +404,7 @@ impl Ring {
             ranges: Vec::new(),
             directory: Vec::new(),
             movement: Movement::default(),
+            moves: Vec::new(),
             summary: None,
             origin,
             history: Vec::new(),
@@ -403,7 +412,7 @@ impl Ring {
         };
         ring.ranges = ring.initial_ranges();
         ring.directory = (0..ring.keys.len())
-            .map(|i| (ring.keys.hashes[i] % ring.config.nodes.len() as u64) as u8)
+            .map(|i| (ring.keys.hash(i) % ring.config.nodes.len() as u64) as u8)
             .collect();
         if place {
             ring.place();
@@ -483,7 +492,7 @@ impl Ring {
 
     pub fn key_ref(&self, i: usize) -> KeyRef {
         KeyRef {
-            hash: self.keys.hashes[i],
+            hash: self.keys.hash(i),
             ketama: self.keys.ketama.as_ref().map_or(0, |k| k[i]),
             id: self.keys.id(i),
             listed: self.directory.get(i).map_or(0, |&d| u16::from(d)),
@@ -509,6 +518,11 @@ impl Ring {
             }
             Ok((same_keys, ideal)) => {
                 self.place();
+                self.moves = if same_keys {
+                    gains_and_losses(&before_names, &before_owners, &self.config.nodes, &self.owners)
+                } else {
+                    Vec::new()
+                };
                 self.movement = if same_keys {
                     let moved = moved_fraction(&before_names, &before_owners, &self.config.nodes, &self.owners);
                     let modulo = match action {
@@ -525,7 +539,8 @@ impl Ring {
                 };
                 self.summary = Some(self.compute_metrics());
                 self.history.truncate(self.applied);
-                self.history.push((action.clone(), Some(self.movement)));
+                self.history
+                    .push((action.clone(), Some((self.movement, self.moves.clone()))));
                 self.applied = self.history.len();
                 Ok(())
             }
@@ -557,8 +572,8 @@ impl Ring {
                     check_ring_points(self.config.strategy, self.config.vnodes, total + u64::from(spec.weight))?;
                     self.config.nodes.push(spec.clone());
                     assign_regions(&mut self.config.nodes);
-                    let total: u32 = self.config.nodes.iter().map(|n| n.weight).sum();
-                    ideal = Some(f64::from(spec.weight) / f64::from(total));
+                    // The least a join can move: the newcomer's fair share, and nothing else.
+                    ideal = Some(self.ideal_shares().last().copied().unwrap_or(0.0));
                     if self.config.strategy == Strategy::Range {
                         self.split_busiest_for(&spec.name);
                     }
@@ -586,7 +601,12 @@ impl Ring {
                     check_ring_points(self.config.strategy, self.config.vnodes, total)?;
                     let old_share = f64::from(before_weights[i]) / old_total as f64;
                     self.config.nodes[i].weight = *w;
-                    ideal = Some((f64::from(*w) / total as f64 - old_share).abs());
+                    // Where weights do not count, nothing needs to move.
+                    ideal = Some(if self.config.strategy.uses_weights() {
+                        (f64::from(*w) / total as f64 - old_share).abs()
+                    } else {
+                        0.0
+                    });
                 }
                 RingAction::Vnodes(v) => {
                     if !(1..=1000).contains(v) {
@@ -662,7 +682,7 @@ impl Ring {
                     if strategy_tables_change {
                         self.ranges = self.initial_ranges();
                         let n = self.config.nodes.len() as u64;
-                        self.directory = self.keys.hashes.iter().map(|h| (h % n) as u8).collect();
+                        self.directory = (0..self.keys.len()).map(|i| (self.keys.hash(i) % n) as u8).collect();
                     }
                     return Ok(!strategy_tables_change);
                 }
@@ -684,8 +704,8 @@ impl Ring {
             && actions.len() <= self.history.len()
             && self.history.iter().zip(actions).all(|((done, _), a)| done == a);
         let movement = match actions.len() {
-            0 => Some(Movement::default()),
-            n if known => self.history[n - 1].1,
+            0 => Some((Movement::default(), Vec::new())),
+            n if known => self.history[n - 1].1.clone(),
             _ => None,
         };
         let history = std::mem::take(&mut self.history);
@@ -704,7 +724,7 @@ impl Ring {
         ring.place();
         match last {
             None => {
-                ring.movement = movement.unwrap_or_default();
+                (ring.movement, ring.moves) = movement.unwrap_or_default();
                 ring.summary = Some(ring.compute_metrics());
                 ring.history = history;
             }
@@ -730,6 +750,7 @@ impl Ring {
             ranges: Vec::new(),
             directory: Vec::new(),
             movement: Movement::default(),
+            moves: Vec::new(),
             summary: None,
             origin: RingConfig::default(),
             history: Vec::new(),
@@ -740,11 +761,9 @@ impl Ring {
     /// Fraction of keys hash-mod-N would move for the same change of node list.
     fn modulo_moved(&self, before: &[String]) -> f64 {
         let (nb, na) = (before.len() as u64, self.config.nodes.len() as u64);
-        let moved = self
-            .keys
-            .hashes
-            .iter()
-            .filter(|h| before[(**h % nb) as usize] != self.config.nodes[(**h % na) as usize].name)
+        let moved = (0..self.keys.len())
+            .map(|i| self.keys.hash(i))
+            .filter(|h| before[(h % nb) as usize] != self.config.nodes[(h % na) as usize].name)
             .count();
         moved as f64 / self.keys.len() as f64
     }
@@ -901,23 +920,42 @@ impl Ring {
         self.summary.clone().unwrap_or_else(|| self.compute_metrics())
     }
 
+    /// The share of traffic each node should get under the current strategy, if it were
+    /// perfectly balanced: weight over total weight, or 1/N where the strategy ignores weights.
+    pub fn ideal_shares(&self) -> Vec<f64> {
+        let nodes = &self.config.nodes;
+        if self.config.strategy.uses_weights() {
+            let total: f64 = nodes.iter().map(|n| f64::from(n.weight)).sum();
+            nodes.iter().map(|n| f64::from(n.weight) / total).collect()
+        } else {
+            vec![1.0 / nodes.len() as f64; nodes.len()]
+        }
+    }
+
     fn compute_metrics(&self) -> RingMetrics {
         let n = self.config.nodes.len();
         let mut keys = vec![0usize; n];
         let mut load = vec![0f64; n];
-        for (k, &o) in self.owners.iter().enumerate() {
+        for &o in &self.owners {
             keys[usize::from(o)] += 1;
-            load[usize::from(o)] += f64::from(self.keys.traffic[k]);
         }
-        if self.config.zipf == 0.0 && self.config.celebrity == 0.0 {
+        if !self.keys.uniform() {
+            for (k, &o) in self.owners.iter().enumerate() {
+                load[usize::from(o)] += f64::from(self.keys.traffic(k));
+            }
+        } else {
             // Uniform traffic: a node's share is exactly its share of keys, without the f32
             // rounding of per-key shares (0.303, not 0.30300001).
             let total = self.keys.len().max(1) as f64;
             load = keys.iter().map(|&k| k as f64 / total).collect();
         }
-        let mean = 1.0 / n as f64;
-        let max = load.iter().copied().fold(0.0, f64::max);
-        let var = load.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n as f64;
+        // Each node's load against the share this strategy means it to have: weight over the
+        // total where weights count, an equal share where they do not. With a,b=2,c under
+        // ketama, b holding half the keys is exactly right, not 1.5× the mean.
+        let ideals = self.ideal_shares();
+        let ratios: Vec<f64> = load.iter().zip(&ideals).map(|(l, i)| l / i).collect();
+        let max = ratios.iter().copied().fold(0.0, f64::max);
+        let var = ratios.iter().map(|r| (r - 1.0).powi(2)).sum::<f64>() / n as f64;
         // A range scan over 100 consecutive ids from the middle of the keyspace.
         let start = self.keys.len() / 2;
         let end = (start + 100).min(self.keys.len());
@@ -937,6 +975,9 @@ impl Ring {
                     region: node.region.clone(),
                     keys: keys[i],
                     share: load[i],
+                    ideal_share: ideals[i],
+                    keys_gained: self.moves.get(i).map_or(0, |m| m.0),
+                    keys_lost: self.moves.get(i).map_or(0, |m| m.1),
                 })
                 .collect(),
             node_count: n,
@@ -946,8 +987,8 @@ impl Ring {
                 Placement::Circle { points, .. } => points.len(),
                 _ => 0,
             },
-            max_over_mean: max / mean,
-            stddev: var.sqrt() / mean,
+            max_over_mean: max,
+            stddev: var.sqrt(),
             moved_fraction: self.movement.moved_fraction,
             ideal_moved_fraction: self.movement.ideal_moved_fraction,
             modulo_moved_fraction: self.movement.modulo_moved_fraction,
@@ -1010,6 +1051,29 @@ pub fn parse_id(key: &str) -> Option<u64> {
     key.strip_prefix("user:").unwrap_or(key).parse().ok()
 }
 
+/// Keys each node (by index in `nodes`) gained and lost between two owner tables; a node that
+/// left is not in `nodes`, so only its keys' new owners count them.
+fn gains_and_losses(before_names: &[String], before: &[u8], nodes: &[NodeSpec], after: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = vec![(0usize, 0usize); nodes.len()];
+    if before.len() != after.len() {
+        return out;
+    }
+    let map: Vec<Option<u8>> = before_names
+        .iter()
+        .map(|name| nodes.iter().position(|n| &n.name == name).map(|i| i as u8))
+        .collect();
+    for (b, a) in before.iter().zip(after) {
+        let old = map[usize::from(*b)];
+        if old != Some(*a) {
+            out[usize::from(*a)].0 += 1;
+            if let Some(o) = old {
+                out[usize::from(o)].1 += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Fraction of keys whose owner (by node name) changed.
 fn moved_fraction(before_names: &[String], before: &[u8], nodes: &[NodeSpec], after: &[u8]) -> f64 {
     if before.len() != after.len() || before.is_empty() {
@@ -1045,6 +1109,12 @@ pub struct NodeMetrics {
     pub keys: usize,
     /// Share of all traffic this node serves.
     pub share: f64,
+    /// The share the strategy means this node to have (what max/mean and sd compare with).
+    pub ideal_share: f64,
+    /// Keys that moved to this node in the last action.
+    pub keys_gained: usize,
+    /// Keys that moved away from this node in the last action.
+    pub keys_lost: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -1069,9 +1139,10 @@ pub struct RingMetrics {
     pub vnodes: u32,
     /// Points on the circle (ring and ketama).
     pub points: usize,
-    /// Busiest node's load over the mean load (1.0 is perfect balance).
+    /// The largest load of a node over its ideal share (1.0 is perfect balance; with equal
+    /// ideals, the busiest node over the mean).
     pub max_over_mean: f64,
-    /// Standard deviation of per-node load, as a fraction of the mean.
+    /// Standard deviation of per-node load over ideal share.
     pub stddev: f64,
     pub moved_fraction: Option<f64>,
     pub ideal_moved_fraction: Option<f64>,

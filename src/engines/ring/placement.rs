@@ -62,6 +62,32 @@ impl Strategy {
         Strategy::ALL[(i + 1) % Strategy::ALL.len()]
     }
 
+    /// Whether node weights change where keys go. Modulo and jump split keys evenly by node
+    /// count; range and directory sharding follow their tables.
+    pub fn uses_weights(self) -> bool {
+        matches!(
+            self,
+            Strategy::Ring | Strategy::Ketama | Strategy::Rendezvous | Strategy::Geo
+        )
+    }
+
+    /// Whether the vnode count changes where keys go: only the xxh3 ring has virtual nodes
+    /// (ketama always gives 40 × 4 points per weight share).
+    pub fn uses_vnodes(self) -> bool {
+        self == Strategy::Ring
+    }
+
+    /// The settings this strategy ignores, in words, for the lab to say so.
+    pub fn ignored(self) -> Option<String> {
+        let name = self.name();
+        match (self.uses_weights(), self.uses_vnodes(), self) {
+            (_, _, Strategy::Ketama) => Some("ketama ignores vnodes: 40×4 points per weight share".to_string()),
+            (true, true, _) => None,
+            (true, false, _) => Some(format!("{name} ignores vnodes")),
+            (false, _, _) => Some(format!("{name} ignores weights and vnodes")),
+        }
+    }
+
     /// Strategies drawn as a circle of hash points.
     pub fn is_circle(self) -> bool {
         matches!(self, Strategy::Ring | Strategy::Ketama)

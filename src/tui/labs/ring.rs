@@ -21,17 +21,21 @@ use unicode_width::UnicodeWidthStr;
 pub const LEGEND: &[(&str, &str)] = &[
     (
         "max/mean",
-        "busiest node's traffic over the mean; 1.00 is perfectly even",
+        "the largest traffic of a node over its ideal share; 1.00 is perfectly even",
     ),
     (
         "sd",
-        "standard deviation of per-node traffic, as a fraction of the mean",
+        "standard deviation of per-node traffic over ideal share",
     ),
     (
         "fan-out",
         "nodes a scan of 100 consecutive ids (from the middle) must ask",
     ),
-    ("│ in a bar", "the node's ideal share: its weight over the total weight"),
+    (
+        "│ in a bar",
+        "the node's ideal share: its weight over the total weight, or an equal share where the strategy ignores weights",
+    ),
+    ("+N −M", "keys the node gained and lost in the last action"),
     (
         "moved",
         "keys whose owner changed in the last action, against the ideal",
@@ -84,7 +88,11 @@ impl LabUi for RingUi {
                 initial: "user:".into(),
             };
         }
-        action_for(key, ring, selected).map_or(LabKey::Unhandled, LabKey::Action)
+        match action_for(key, ring, selected) {
+            Some(Ok(action)) => LabKey::Action(action),
+            Some(Err(why)) => LabKey::Message(why),
+            None => LabKey::Unhandled,
+        }
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, lab: &dyn Lab, selected: usize, theme: &Theme) {
@@ -98,25 +106,11 @@ impl LabUi for RingUi {
     }
 }
 
-/// Colours for nodes, cycled.
-const PALETTE: [Color; 10] = [
-    Color::Cyan,
-    Color::Yellow,
-    Color::Magenta,
-    Color::Green,
-    Color::LightRed,
-    Color::LightBlue,
-    Color::LightYellow,
-    Color::LightMagenta,
-    Color::LightGreen,
-    Color::Red,
-];
-
 pub fn node_color(i: usize, theme: &Theme) -> Style {
     if theme.monochrome() {
         return theme.text;
     }
-    Style::new().fg(PALETTE[i % PALETTE.len()])
+    Style::new().fg(theme.nodes[i % theme.nodes.len()])
 }
 
 pub fn ring(lab: &dyn Lab) -> Option<&Ring> {
@@ -131,8 +125,9 @@ fn fresh_name(ring: &Ring) -> String {
         .unwrap_or_default()
 }
 
-/// Turns a key into an engine action (as text), given the selected node.
-pub fn action_for(key: KeyEvent, ring: &Ring, selected: usize) -> Option<String> {
+/// Turns a key into an engine action (as text), given the selected node; `Err` says why the
+/// key does nothing (a setting already at its limit).
+pub fn action_for(key: KeyEvent, ring: &Ring, selected: usize) -> Option<Result<String, String>> {
     let sel = ring
         .config
         .nodes
@@ -140,22 +135,39 @@ pub fn action_for(key: KeyEvent, ring: &Ring, selected: usize) -> Option<String>
         .map(|n| n.name.clone())
         .unwrap_or_default();
     let c = &ring.config;
+    let weight = ring.config.nodes.get(selected).map_or(1, |n| n.weight);
+    // Said in the action's own words, as the line after an action reads ("› vnodes 1"), so the
+    // learner sees the setting and why the key changed nothing.
+    let at_limit = |what: &str, limit: String, max: bool| {
+        Some(Err(format!(
+            "› {what} {limit} · already the {}",
+            if max { "maximum" } else { "minimum" }
+        )))
+    };
     let action = match key.code {
         KeyCode::Char('a') => format!("add {}", fresh_name(ring)),
         KeyCode::Char('d') => format!("remove {sel}"),
+        KeyCode::Char('+') | KeyCode::Char('=') if weight >= MAX_WEIGHT => {
+            return at_limit(&format!("weight {sel}"), MAX_WEIGHT.to_string(), true)
+        }
+        KeyCode::Char('-') if weight <= 1 => return at_limit(&format!("weight {sel}"), "1".into(), false),
+        KeyCode::Char('v') if c.vnodes <= 1 => return at_limit("vnodes", "1".into(), false),
+        KeyCode::Char('V') if c.vnodes >= MAX_VNODES => return at_limit("vnodes", MAX_VNODES.to_string(), true),
+        KeyCode::Char('k') if c.keys <= MIN_KEYS => return at_limit("keys", grouped(MIN_KEYS), false),
+        KeyCode::Char('K') if c.keys >= MAX_KEYS => return at_limit("keys", grouped(MAX_KEYS), true),
         KeyCode::Char('+') | KeyCode::Char('=') => format!(
             "weight {sel} {}",
-            (ring.config.nodes.get(selected)?.weight + 1).min(100)
+            (ring.config.nodes.get(selected)?.weight + 1).min(MAX_WEIGHT)
         ),
         KeyCode::Char('-') => format!(
             "weight {sel} {}",
             ring.config.nodes.get(selected)?.weight.saturating_sub(1).max(1)
         ),
         KeyCode::Char('v') => format!("vnodes {}", (c.vnodes / 2).max(1)),
-        KeyCode::Char('V') => format!("vnodes {}", (c.vnodes * 2).min(1000)),
+        KeyCode::Char('V') => format!("vnodes {}", (c.vnodes * 2).min(MAX_VNODES)),
         KeyCode::Char('s') => format!("strategy {}", c.strategy.next().name()),
-        KeyCode::Char('k') => format!("keys {}", (c.keys / 10).max(10)),
-        KeyCode::Char('K') => format!("keys {}", (c.keys * 10).min(1_000_000)),
+        KeyCode::Char('k') => format!("keys {}", (c.keys / 10).max(MIN_KEYS)),
+        KeyCode::Char('K') => format!("keys {}", (c.keys * 10).min(MAX_KEYS)),
         KeyCode::Char('z') => format!(
             "zipf {}",
             if c.zipf == 0.0 {
@@ -178,8 +190,14 @@ pub fn action_for(key: KeyEvent, ring: &Ring, selected: usize) -> Option<String>
         KeyCode::Char('e') => "rebalance".to_string(),
         _ => return None,
     };
-    Some(action)
+    Some(Ok(action))
 }
+
+/// The limits the keys step within (the engine's own ranges).
+const MAX_WEIGHT: u32 = 100;
+const MAX_VNODES: u32 = 1000;
+const MIN_KEYS: usize = 10;
+const MAX_KEYS: usize = 1_000_000;
 
 /// Draws the ring lab into `area`.
 /// The picture (circle, ranges or table) and, beside or below it, the load chart.
@@ -208,6 +226,63 @@ fn load_header(m: &RingMetrics, side: Rect) -> (String, String, bool, usize) {
     let header_rows = if one_line { 1 } else { 2 };
     let rows = usize::from(side.height).saturating_sub(5 + header_rows).max(1);
     (title, stats, one_line, rows)
+}
+
+/// Which nodes the chart lists in `rows` lines, keeping the selected one in view: (first,
+/// one past the last, whether a line saying how many more is needed). That line takes one of
+/// the rows, unless only one row is left (then the selected node alone shows).
+fn node_window(selected: usize, len: usize, rows: usize) -> (usize, usize, bool) {
+    if len <= rows {
+        return (0, len, false);
+    }
+    let shown = if rows >= 2 { rows - 1 } else { 1 };
+    let (start, end) = crate::tui::view::list_window(selected.min(len - 1), len, shown);
+    (start, end, rows >= 2)
+}
+
+/// "↑ 3 more · ↓ 4 more": the nodes the chart has no room for.
+fn more_line(start: usize, end: usize, len: usize) -> String {
+    let mut parts = Vec::new();
+    if start > 0 {
+        parts.push(format!("↑ {start} more"));
+    }
+    if end < len {
+        parts.push(format!("↓ {} more", len - end));
+    }
+    format!(" {} (←→ select)", parts.join(" · "))
+}
+
+/// `+2,401 −37`: keys a node gained and lost in the last action (empty when none moved).
+fn moves_text(gained: usize, lost: usize) -> String {
+    let compact = |n: usize| {
+        if n >= 100_000 {
+            format!("{}k", n / 1000)
+        } else {
+            grouped(n)
+        }
+    };
+    match (gained, lost) {
+        (0, 0) => String::new(),
+        (g, 0) => format!("+{}", compact(g)),
+        (0, l) => format!("−{}", compact(l)),
+        (g, l) => format!("+{} −{}", compact(g), compact(l)),
+    }
+}
+
+/// The note under the bars: what `│` marks under this strategy, and the settings it ignores.
+fn ideal_note(ring: &Ring) -> String {
+    let strategy = ring.config.strategy;
+    let n = ring.config.nodes.len();
+    let mark = if strategy.uses_weights() {
+        let total: u32 = ring.config.nodes.iter().map(|n| n.weight).sum();
+        format!("│ marks each node's ideal share (its weight / {total})")
+    } else {
+        format!("│ marks each node's ideal share, 1/{n}")
+    };
+    match strategy.ignored() {
+        Some(why) => format!("{mark} · {why}"),
+        None => mark,
+    }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, ring: &Ring, selected: usize, theme: &Theme) {
@@ -252,7 +327,7 @@ fn draw_circle(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, them
         let h = if ketama {
             ring.keys.ketama.as_ref().map_or(0, |k| u64::from(k[i]))
         } else {
-            ring.keys.hashes[i]
+            ring.keys.hash(i)
         };
         let a = angle_of(h, ketama);
         key_points[usize::from(ring.owners[i])].push((0.8 * a.cos(), 0.8 * a.sin()));
@@ -273,11 +348,17 @@ fn draw_circle(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, them
             walk.push((0.6 * a.cos(), 0.6 * a.sin()));
         }
     }
-    let title = match ring.config.strategy {
-        Strategy::Ring => format!("ring · {} points", grouped(m.points)),
-        Strategy::Ketama => format!("ketama (libketama MD5) · {} points", grouped(m.points)),
-        s => format!("{} · keys by hash", s.name()),
+    let titles = match ring.config.strategy {
+        Strategy::Ring => vec![format!("ring · {} points", grouped(m.points))],
+        Strategy::Ketama => vec![
+            format!("ketama (libketama MD5) · {} points", grouped(m.points)),
+            format!("ketama · {} points", grouped(m.points)),
+        ],
+        s => vec![format!("{} · keys by hash", s.name())],
     };
+    let title = caption(&titles, area.width);
+    let palette = theme.nodes;
+    let circle = theme.dim.fg.unwrap_or(Color::Reset);
     let canvas = Canvas::default()
         .marker(ratatui::symbols::Marker::Braille)
         .x_bounds([-1.1, 1.1])
@@ -287,32 +368,44 @@ fn draw_circle(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, them
                 x: 0.0,
                 y: 0.0,
                 radius: 1.0,
-                color: Color::DarkGray,
+                color: circle,
             });
             ctx.layer();
             for (i, pts) in key_points.iter().enumerate() {
                 ctx.draw(&Points {
                     coords: pts,
-                    color: PALETTE[i % PALETTE.len()],
+                    color: palette[i % palette.len()],
                 });
             }
             for (i, pts) in node_points.iter().enumerate() {
                 ctx.draw(&Points {
                     coords: pts,
-                    color: PALETTE[i % PALETTE.len()],
+                    color: palette[i % palette.len()],
                 });
             }
             if !walk.is_empty() {
                 ctx.layer();
                 ctx.draw(&Points {
                     coords: &walk,
-                    color: Color::White,
+                    // The terminal's own text colour: white vanished on a light background.
+                    color: Color::Reset,
                 });
             }
         });
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     frame.render_widget(Paragraph::new(Line::styled(title, theme.dim)), head);
     frame.render_widget(canvas, body);
+}
+
+/// The first caption that fits `width` with a column to spare (so it never runs into the
+/// chart's title beside it), else the last one cut.
+fn caption(options: &[String], width: u16) -> String {
+    let room = usize::from(width).saturating_sub(1);
+    options
+        .iter()
+        .find(|t| t.width() <= room)
+        .cloned()
+        .unwrap_or_else(|| truncate(options.last().map_or("", String::as_str), room))
 }
 
 fn draw_ranges(frame: &mut Frame, area: Rect, ring: &Ring, theme: &Theme) {
@@ -322,7 +415,11 @@ fn draw_ranges(frame: &mut Frame, area: Rect, ring: &Ring, theme: &Theme) {
         crate::engines::ring::Ids::Random => ID_SPACE,
     };
     let width = usize::from(area.width.saturating_sub(2)).max(10);
-    let mut lines = vec![Line::styled("range · ordered id ranges", theme.dim), Line::default()];
+    let title = caption(
+        &["range · ordered id ranges".to_string(), "range".to_string()],
+        area.width,
+    );
+    let mut lines = vec![Line::styled(title, theme.dim), Line::default()];
     // The id space as one bar, each cell coloured by the range that covers it.
     let mut bar = Vec::new();
     for c in 0..width {
@@ -358,7 +455,13 @@ fn draw_ranges(frame: &mut Frame, area: Rect, ring: &Ring, theme: &Theme) {
 fn draw_directory(frame: &mut Frame, area: Rect, ring: &Ring, theme: &Theme) {
     let mut lines = vec![
         Line::styled(
-            format!("directory · a table of {} entries", ring.directory.len()),
+            caption(
+                &[
+                    format!("directory · a table of {} entries", grouped(ring.directory.len())),
+                    "directory".to_string(),
+                ],
+                area.width,
+            ),
             theme.dim,
         ),
         Line::default(),
@@ -377,8 +480,12 @@ fn draw_directory(frame: &mut Frame, area: Rect, ring: &Ring, theme: &Theme) {
 
 fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selected: usize, theme: &Theme) {
     let width = usize::from(area.width);
-    let total_weight: u32 = ring.config.nodes.iter().map(|n| n.weight).sum();
-    let max_share = m.nodes.iter().map(|n| n.share).fold(0.0, f64::max).max(1e-9);
+    let max_share = m
+        .nodes
+        .iter()
+        .map(|n| n.share.max(n.ideal_share))
+        .fold(0.0, f64::max)
+        .max(1e-9);
     let name_w = m
         .nodes
         .iter()
@@ -386,7 +493,20 @@ fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selec
         .max()
         .unwrap_or(2)
         .min(14);
-    let bar_w = width.saturating_sub(name_w + 22).max(4);
+    let geo = ring.config.strategy == Strategy::Geo;
+    let region = |n: &crate::engines::ring::NodeMetrics| format!(" {}", n.region.as_deref().unwrap_or("-"));
+    let region_w = if geo {
+        m.nodes.iter().map(|n| region(n).width()).max().unwrap_or(0)
+    } else {
+        0
+    };
+    let moves: Vec<String> = m.nodes.iter().map(|n| moves_text(n.keys_gained, n.keys_lost)).collect();
+    let moves_w = moves
+        .iter()
+        .map(|t| t.width())
+        .max()
+        .map_or(0, |w| if w > 0 { w + 1 } else { 0 });
+    let bar_w = width.saturating_sub(name_w + 22 + region_w + moves_w).max(4);
     let (title, stats, one_line, rows) = load_header(m, area);
     let mut lines = if one_line {
         vec![Line::from(vec![
@@ -396,11 +516,10 @@ fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selec
     } else {
         vec![Line::styled(title, theme.title), Line::styled(stats, theme.dim)]
     };
-    let start = selected.saturating_sub(rows.saturating_sub(1));
-    for (i, node) in m.nodes.iter().enumerate().skip(start).take(rows) {
-        let ideal = f64::from(node.weight) / f64::from(total_weight);
+    let (start, end, more) = node_window(selected, m.nodes.len(), rows);
+    for (i, node) in m.nodes.iter().enumerate().take(end).skip(start) {
         let filled = ((node.share / max_share) * bar_w as f64).round() as usize;
-        let ideal_at = ((ideal / max_share) * bar_w as f64).round() as usize;
+        let ideal_at = (((node.ideal_share / max_share) * bar_w as f64).round() as usize).min(bar_w - 1);
         let mut bar = String::new();
         for c in 0..bar_w {
             bar.push(if c < filled {
@@ -412,7 +531,7 @@ fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selec
             });
         }
         let marker = if i == selected { "›" } else { " " };
-        lines.push(Line::from(vec![
+        let mut spans = vec![
             Span::styled(marker, theme.accent),
             Span::styled(
                 format!("{:<name_w$} ", truncate(&node.name, name_w)),
@@ -421,12 +540,19 @@ fn draw_loads(frame: &mut Frame, area: Rect, ring: &Ring, m: &RingMetrics, selec
             Span::styled(bar, node_color(i, theme)),
             Span::styled(format!(" {:>5.1}%", node.share * 100.0), theme.text),
             Span::styled(format!(" w{}", node.weight), theme.dim),
-        ]));
+        ];
+        if geo {
+            spans.push(Span::styled(format!("{:<region_w$}", region(node)), theme.dim));
+        }
+        if !moves[i].is_empty() {
+            spans.push(Span::styled(format!(" {}", moves[i]), theme.notice));
+        }
+        lines.push(Line::from(spans));
     }
-    lines.push(Line::styled(
-        format!("│ marks each node's ideal share (its weight / {total_weight})"),
-        theme.dim,
-    ));
+    if more {
+        lines.push(Line::styled(more_line(start, end, m.nodes.len()), theme.dim));
+    }
+    lines.push(Line::styled(ideal_note(ring), theme.dim));
     if let Some(line) = movement_line(m) {
         lines.push(Line::styled(line, theme.notice));
     }
@@ -460,7 +586,7 @@ pub fn node_at(area: Rect, ring: &Ring, selected: usize, column: u16, row: u16) 
     if column < side.x || column >= side.x + side.width || row < first {
         return None;
     }
-    let offset = usize::from(row - first);
-    let i = selected.saturating_sub(rows.saturating_sub(1)) + offset;
-    (i < ring.config.nodes.len() && offset < rows).then_some(i)
+    let (start, end, _) = node_window(selected, ring.config.nodes.len(), rows);
+    let i = start + usize::from(row - first);
+    (i < end).then_some(i)
 }
