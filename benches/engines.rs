@@ -115,7 +115,6 @@ fn recompute(c: &mut Criterion) {
 fn consensus(c: &mut Criterion) {
     use sdlab::engines::consensus::quorum::{staleness, QuorumSpec};
     use sdlab::engines::consensus::raft::{Raft, RaftConfig};
-    use sdlab::engines::lab::{Lab, Session};
 
     // A fault every 500 ms of a 60 s run: partitions, heals, crashes, restarts, loss, writes.
     fn faults() -> Vec<String> {
@@ -211,6 +210,17 @@ fn replication_run(c: &mut Criterion) {
                 e.tick(100);
             }
             e.head()
+        })
+    });
+    // One scrub step back and forth after that run, as the lab's < and > do it (budget 16 ms).
+    let mut session = Session::<Replication>::new("replication", config.clone()).unwrap();
+    for _ in 0..6_000 {
+        session.apply("tick 100").unwrap();
+    }
+    group.bench_function("scrub one step back and forward after the 10-minute run", |b| {
+        b.iter(|| {
+            session.scrub(-1);
+            session.scrub(1)
         })
     });
     group.finish();

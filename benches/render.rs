@@ -25,6 +25,11 @@ fn bench(c: &mut Criterion) {
         ("lesson list", "l"),
         ("finder", "<c-p> re"),
         ("help", "?"),
+        (
+            "replication lab, busy",
+            "b <down> <enter> L . . . . . . . . . . . . . . . . . . . .",
+        ),
+        ("multi-master lab", "b <down> <down> <enter> 1 <right> 1 . i"),
     ];
     for (name, keys) in screens {
         let mut app = app();

@@ -16,6 +16,7 @@ pub mod config;
 pub mod experiment;
 pub mod lab;
 mod metrics;
+pub mod multimaster;
 
 use std::collections::VecDeque;
 
