@@ -31,6 +31,7 @@ impl Engine for Queue {
                 let mut v = serde_json::to_value(&m).unwrap_or_default();
                 v["dlq_count"] = m.dlq.len().into();
                 v["dlq_attempts_max"] = m.dlq.iter().map(|d| d.attempts).max().unwrap_or(0).into();
+                v["consumers_alive"] = m.consumers.iter().filter(|c| c.alive).count().into();
                 v
             }
             Running::Log(l) => {
@@ -140,6 +141,7 @@ pub const LAB: LabInfo = LabInfo {
         ),
         ("reprocessed", "records the group read again (rebalance or rewind)"),
         ("acked", "messages acked (work)"),
+        ("consumers_alive", "consumers running (work)"),
         ("in_flight", "messages received and not acked yet"),
         ("delivery", "at-most-once or at-least-once"),
         ("idempotent", "whether the consumer dedupes by message id"),
