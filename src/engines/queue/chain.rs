@@ -193,15 +193,16 @@ impl Chain {
                     queue_sum += ms;
                     r.queue_errors += 1;
                 }
-                Queued::Answered { user_ms, done_ms } => {
+                Queued::Answered { user_ms, work } => {
                     queue_answered += 1;
                     queue_sum += user_ms;
-                    match done_ms {
-                        Some(done) => {
+                    match work {
+                        Work::Done(ms) => {
                             r.queue_done += 1;
-                            e2e_sum += done;
+                            e2e_sum += ms;
                         }
-                        None => r.queue_backlog += 1,
+                        Work::Waiting => r.queue_backlog += 1,
+                        Work::Running => {}
                     }
                 }
             }
@@ -257,14 +258,23 @@ impl Chain {
                 match self.up_again(i, start) {
                     // Retried every RETRY_MS until an attempt finds the step up.
                     Some(up) => start += ((up - start) / RETRY_MS).ceil().max(1.0) * RETRY_MS,
-                    None => return Queued::Answered { user_ms, done_ms: None },
+                    None => {
+                        return Queued::Answered {
+                            user_ms,
+                            work: Work::Waiting,
+                        }
+                    }
                 }
             }
             done = done.max(start + s.ms);
         }
         Queued::Answered {
             user_ms,
-            done_ms: (done <= now).then_some(done - arrive),
+            work: if done <= now {
+                Work::Done(done - arrive)
+            } else {
+                Work::Running
+            },
         }
     }
 }
@@ -272,7 +282,16 @@ impl Chain {
 enum Queued {
     InFlight,
     Failed(f64),
-    Answered { user_ms: f64, done_ms: Option<f64> },
+    Answered { user_ms: f64, work: Work },
+}
+
+/// The background work of an answered request.
+enum Work {
+    /// Blocked on a step that is still down.
+    Waiting,
+    Running,
+    /// Done, this long after the request arrived.
+    Done(f64),
 }
 
 #[cfg(test)]
