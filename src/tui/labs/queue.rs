@@ -602,12 +602,12 @@ fn chain_lines(c: &chain::Chain, now: f64, theme: &Theme) -> Vec<Line<'static>> 
     ]
 }
 
-/// A mean latency, or a dash while no request has been answered.
+/// A mean latency, or a dash while none has been measured yet.
 fn waited(ms: f64) -> String {
     if ms > 0.0 {
         format!("{ms:.0} ms")
     } else {
-        "— (none answered yet)".into()
+        "—".into()
     }
 }
 
