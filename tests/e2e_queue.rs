@@ -47,7 +47,9 @@ fn predicting_the_drain_time_then_draining_the_queue_in_a_real_terminal() {
     s.wait_for("the question", |sc| sc.contains("Predict first"));
     s.send("34000\r");
     s.wait_for("the prediction kept", |sc| sc.contains("you predicted 34"));
-    s.wait_for("the queue lab beside the step", |sc| sc.contains("work queue · at-least-once"));
+    s.wait_for("the queue lab beside the step", |sc| {
+        sc.contains("work queue · at-least-once")
+    });
     s.send("e");
     s.wait_for("the goal met, measured against the prediction", |sc| {
         sc.contains("the lab measured") && sc.contains("✓ Drain 100 tasks")

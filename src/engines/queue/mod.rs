@@ -122,6 +122,11 @@ impl Queue {
         }
     }
 
+    /// Lab time at which the running model started (its own clock starts at 0 there).
+    pub fn offset_ms(&self) -> u64 {
+        self.offset_ms
+    }
+
     /// Lab time in milliseconds, across model switches.
     pub fn now_ms(&self) -> u64 {
         self.offset_ms

@@ -17,6 +17,7 @@ use crate::engines::queue::log::Log;
 use crate::engines::queue::push;
 use crate::engines::queue::work::WorkQueue;
 use crate::engines::queue::{Compare, Delivery, Queue};
+use crate::engines::sim::LogEntry;
 use crate::theme::Theme;
 use crate::tui::keys::{hint, more, KeyHint};
 use crate::tui::lab::{LabKey, LabUi};
@@ -183,11 +184,23 @@ impl LabUi for QueueUi {
             height: rest - chart_h,
             ..area
         };
-        match (q.work(), q.log()) {
-            (Some(w), _) => event_log(frame, log_area, w.log.entries(), theme),
-            (_, Some(l)) => event_log(frame, log_area, l.log.entries(), theme),
-            _ => {}
-        }
+        let entries = match (q.work(), q.log()) {
+            (Some(w), _) => w.log.entries(),
+            (_, Some(l)) => l.log.entries(),
+            _ => return,
+        };
+        // The model keeps its own clock from when the lab switched to it; show lab time.
+        let offset = q.offset_ms() as f64;
+        let shown: Vec<LogEntry> = entries
+            .rev()
+            .take(usize::from(log_area.height))
+            .rev()
+            .map(|e| LogEntry {
+                at_ms: e.at_ms + offset,
+                ..e.clone()
+            })
+            .collect();
+        event_log(frame, log_area, shown.iter(), theme);
     }
 
     fn hit(&self, area: Rect, lab: &dyn Lab, _selected: usize, column: u16, row: u16) -> Option<usize> {
