@@ -396,6 +396,66 @@ fn scaling(c: &mut Criterion) {
     group.finish();
 }
 
+/// Budgets (issue 14): a frame of the queue lab ≤ 2 ms and a scrub step ≤ 16 ms, on a session
+/// as a learner leaves it: ten simulated minutes in 100 ms ticks (6,000 logged ticks) with
+/// crashes, a poison message and the chain comparison open, in the work and the log models.
+fn queue_lab(c: &mut Criterion) {
+    use sdlab::engines::queue::{Model, Queue, QueueConfig};
+    use sdlab::tui::lab::LabUi;
+    let lab = |model: Model, actions: &[&str]| {
+        let mut config = QueueConfig {
+            model,
+            ..QueueConfig::default()
+        };
+        config.work.tasks = 5000;
+        config.work.arrival_rate = 8.0;
+        config.work.fail = 0.1;
+        config.log.rate = 50.0;
+        config.log.partitions = 6;
+        let mut s = Session::<Queue>::new("queue", config).unwrap();
+        for a in actions {
+            s.apply(a).unwrap();
+        }
+        for i in 0..6_000 {
+            s.apply("tick 100").unwrap();
+            if i == 3_000 {
+                s.apply("compare chain").unwrap();
+                s.apply("down email").unwrap();
+            }
+        }
+        s
+    };
+    let work = lab(Model::Work, &["crash-before-ack c1", "poison", "add", "slow c2 4"]);
+    let log = lab(Model::Log, &["join c4", "group g2 2", "slow c1 4"]);
+    let theme = Theme::new(ThemeName::Dark, true);
+    let mut group = c.benchmark_group("queue lab, 10 simulated minutes");
+    for (name, session) in [("work", &work), ("log", &log)] {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        group.bench_function(format!("draw the {name} view at 120x40"), |b| {
+            b.iter(|| {
+                terminal
+                    .draw(|f| sdlab::tui::labs::queue::QueueUi.draw(f, f.area(), session, 0, &theme))
+                    .unwrap()
+                    .area
+            })
+        });
+    }
+    group.sample_size(20);
+    for (name, session) in [("work", work), ("log", log)] {
+        let mut session = session;
+        group.bench_function(
+            format!("{name}: scrub one step back and one forward (two replays)"),
+            |b| {
+                b.iter(|| {
+                    session.scrub(-1);
+                    session.scrub(1)
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     lookups,
@@ -404,6 +464,7 @@ criterion_group!(
     consensus,
     replication_run,
     queue,
+    queue_lab,
     cache,
     scaling
 );

@@ -510,3 +510,206 @@ proptest! {
         }
     }
 }
+
+/// The queue engine as the lab drives it: text actions, the model switch, the comparisons, and
+/// the numbers its lessons ask learners to predict.
+mod lab {
+    use sdlab::engines::lab::{Lab, Session};
+    use sdlab::engines::queue::chain::{self, STEPS};
+    use sdlab::engines::queue::{push, Model, Queue, QueueConfig};
+
+    fn session(model: Model) -> Session<Queue> {
+        let config = QueueConfig {
+            model,
+            ..QueueConfig::default()
+        };
+        Session::new("queue", config).unwrap()
+    }
+
+    fn run(s: &mut Session<Queue>, actions: &[&str]) -> serde_json::Value {
+        for a in actions {
+            s.apply(a).unwrap_or_else(|e| panic!("{a}: {e}"));
+        }
+        s.metrics()
+    }
+
+    /// Lesson 2: ⌈100 / 3⌉ = 34 rounds of 1 s; with four consumers ⌈100 / 4⌉ = 25.
+    #[test]
+    fn the_predicted_drain_times_are_the_rounds_of_work() {
+        let m = run(&mut session(Model::Work), &["drain"]);
+        assert_eq!(m["drain_ms"], 34_000.0);
+        assert_eq!(m["acked"], 100);
+        let m = run(&mut session(Model::Work), &["add", "drain"]);
+        assert_eq!(m["drain_ms"], 25_000.0);
+    }
+
+    /// Lesson 5: one crash before the ack is one redelivery, so one second charge without
+    /// dedupe and none with it; the message is processed twice either way.
+    #[test]
+    fn a_crash_before_the_ack_charges_twice_unless_the_consumer_dedupes() {
+        let m = run(&mut session(Model::Work), &["crash-before-ack c1", "drain"]);
+        assert_eq!(
+            (m["double_side_effects"].as_u64(), m["duplicates"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(m["lost"], 0);
+        let m = run(
+            &mut session(Model::Work),
+            &["idempotent on", "crash-before-ack c1", "drain"],
+        );
+        assert_eq!(
+            (m["double_side_effects"].as_u64(), m["duplicates"].as_u64()),
+            (Some(0), Some(1))
+        );
+    }
+
+    /// Lesson 6: a poison message is received exactly max_attempts times, then dead-lettered.
+    #[test]
+    fn a_poison_message_dead_letters_after_the_maximum_receives() {
+        for max in [1, 3, 5] {
+            let mut config = QueueConfig::default();
+            config.work.tasks = 10;
+            config.work.max_attempts = max;
+            let mut s = Session::<Queue>::new("queue", config).unwrap();
+            let m = run(&mut s, &["poison", "drain"]);
+            assert_eq!(m["dlq_count"], 1);
+            assert_eq!(m["dlq_attempts_max"], max);
+            assert_eq!(m["dlq"][0]["id"], 11);
+        }
+    }
+
+    /// Lesson 7: a fourth member of a group on three partitions gets none (the range assignor
+    /// gives each of the first three one partition).
+    #[test]
+    fn a_fourth_consumer_on_three_partitions_is_idle() {
+        let mut s = session(Model::Log);
+        let m = run(&mut s, &["join c4"]);
+        assert_eq!(m["idle_consumers"], 1);
+        assert_eq!(m["assignment"]["c4"], serde_json::json!([]));
+        assert_eq!(m["assignment"]["c1"], serde_json::json!(["orders-0"]));
+    }
+
+    /// Queue vs topic: inside one group each record is processed once; every further group
+    /// subscribed to the topic processes every record again.
+    #[test]
+    fn a_record_goes_once_per_group() {
+        let mut s = session(Model::Log);
+        let m = run(&mut s, &["produce 300", "tick 20000"]);
+        assert_eq!(m["deliveries_per_record"], 1.0);
+        assert_eq!(m["processed"], 300);
+        let m = run(&mut s, &["group g2 2", "group g3 1", "tick 40000"]);
+        assert_eq!(m["deliveries_per_record"], 3.0);
+        assert_eq!(m["groups"][1]["processed"], 300);
+        assert_eq!(m["groups"][2]["processed"], 300);
+    }
+
+    /// Rewinding replays what retention kept: the group reads every record again.
+    #[test]
+    fn rewinding_replays_the_retained_records() {
+        let mut s = session(Model::Log);
+        let m = run(
+            &mut s,
+            &["produce 90", "tick 10000", "rewind g1 earliest", "tick 10000"],
+        );
+        assert_eq!(m["reprocessed"], 90);
+        assert_eq!(m["lag_total"], 0);
+    }
+
+    /// Switching models keeps the lab's clock running forward and the chart's series names.
+    #[test]
+    fn switching_models_keeps_time_and_series() {
+        let mut s = session(Model::Work);
+        let names = s.series_names().to_vec();
+        run(&mut s, &["tick 5000", "model log", "tick 1000"]);
+        assert_eq!(s.now_ms(), 6000);
+        assert_eq!(s.metrics()["model"], "log");
+        assert_eq!(s.series_names(), names.as_slice());
+        assert!(s.samples().windows(2).all(|w| w[0].time_ms <= w[1].time_ms));
+        assert!(s.apply("model log").is_err());
+        run(&mut s, &["model work"]);
+        assert_eq!(
+            s.metrics()["depth"],
+            100,
+            "the work model starts afresh from its config"
+        );
+        assert!(s.apply("drain").is_ok());
+        run(&mut s, &["model log"]);
+        assert!(s.apply("drain").is_err());
+    }
+
+    /// The chain's latency is the sum of its steps; through the queue the user waits for the
+    /// request path and the publish only.
+    #[test]
+    fn the_chain_costs_the_sum_of_its_steps_and_the_queue_the_enqueue() {
+        let total: f64 = STEPS.iter().map(|s| s.ms).sum();
+        assert_eq!(chain::sync_latency_ms(), total);
+        let path: f64 = STEPS.iter().filter(|s| s.request_path).map(|s| s.ms).sum();
+        assert_eq!(chain::queue_latency_ms(), path + chain::PUBLISH_MS);
+        let mut s = session(Model::Work);
+        let m = run(&mut s, &["compare chain", "tick 30000"]);
+        assert_eq!(m["sync_ms"], total);
+        assert_eq!(m["queue_ms"], path + chain::PUBLISH_MS);
+        assert_eq!(m["chain_requests"], 301);
+        assert_eq!(
+            (m["sync_errors"].as_u64(), m["queue_errors"].as_u64()),
+            (Some(0), Some(0))
+        );
+    }
+
+    /// A background step down fails every synchronous checkout that reaches it (after the
+    /// caller's timeout) and none through the queue, whose messages wait and finish once the
+    /// step is back. A step on the request path fails both.
+    #[test]
+    fn an_outage_fails_the_chain_and_only_delays_the_queue() {
+        let mut s = session(Model::Work);
+        let m = run(&mut s, &["compare chain", "tick 10000", "down email", "tick 20000"]);
+        // Checkouts reach email 2,370 ms after they arrive; those arriving from 10 s − 2.37 s on
+        // meet it down and fail 5 s later. Answered by t = 30 s: arrivals up to 30 − 7.37 s.
+        let gap = 1000.0 / chain::RATE;
+        let first = ((10_000.0 - 2370.0) / gap).ceil() as u64;
+        let last = ((30_000.0 - 7370.0) / gap).floor() as u64;
+        assert_eq!(m["sync_errors"].as_u64(), Some(last - first + 1));
+        assert_eq!(m["queue_errors"], 0);
+        assert!(m["queue_backlog"].as_u64().unwrap() > 100, "{m}");
+        assert_eq!(m["chain_down"], "email");
+        let m = run(&mut s, &["down none", "tick 10000"]);
+        assert_eq!(
+            m["queue_backlog"], 0,
+            "the waiting messages are retried once email is back"
+        );
+        assert!(m["queue_end_to_end_ms"].as_f64().unwrap() > 3080.0);
+        assert_eq!(m["queue_errors"], 0);
+        let m = run(&mut s, &["down db", "tick 10000"]);
+        assert!(
+            m["queue_errors"].as_u64().unwrap() > 0,
+            "the request path is not behind the queue"
+        );
+        assert!(s.apply("down disk").is_err());
+    }
+
+    /// Push fills the slow consumer's buffer at RATE − CONSUME_RATE and overflows once it is
+    /// full; pull holds at most its prefetch and keeps the rest in the broker, losing nothing.
+    #[test]
+    fn push_overflows_where_the_arithmetic_says_and_pull_never_does() {
+        let excess = push::RATE - push::CONSUME_RATE;
+        let full_s = push::BUFFER as f64 / excess;
+        let before = push::report((full_s - 0.5) * 1000.0);
+        assert_eq!(before.push_overflowed, 0, "{before:?}");
+        let after = push::report((full_s + 1.0) * 1000.0);
+        assert!(after.push_overflowed > 0, "{after:?}");
+        for t in [1000.0, 30_000.0, 120_000.0, 600_000.0] {
+            let r = push::report(t);
+            assert_eq!(r.pull_processed + r.pull_held + r.pull_backlog, r.sent, "{r:?}");
+            assert_eq!(r.push_processed + r.push_buffered + r.push_overflowed, r.sent, "{r:?}");
+            assert!(r.pull_held <= push::PREFETCH as u64);
+            // Both consumers work at their full rate once busy (within one message).
+            let expected = (t / 1000.0 * push::CONSUME_RATE).floor() as u64;
+            assert!(r.pull_processed.abs_diff(expected) <= 1, "{r:?}");
+        }
+        let mut s = session(Model::Log);
+        let m = run(&mut s, &["compare push", "tick 60000"]);
+        assert_eq!(m["sent"], 1200);
+        assert!(m["push_overflowed"].as_u64().unwrap() > 0);
+        assert_eq!(m["pull_held"], push::PREFETCH);
+    }
+}

@@ -485,6 +485,7 @@ pub fn registry() -> &'static [LabInfo] {
         super::ring::lab::LAB,
         super::replication::lab::LAB,
         super::replication::multimaster::lab::LAB,
+        super::queue::lab::LAB,
     ]
 }
 

@@ -1,7 +1,7 @@
 //! The queue engine as a lab: its id, the metrics lesson goals may test, and how text actions
 //! reach the model it runs.
 
-use super::{LogAction, Queue, QueueConfig, WorkAction};
+use super::{Compare, Queue, QueueConfig, Running};
 use crate::engines::lab::{from_scenario, Engine, Lab, LabInfo, Session};
 
 impl Engine for Queue {
@@ -13,67 +13,96 @@ impl Engine for Queue {
     }
 
     fn apply_text(&mut self, action: &str) -> Result<(), String> {
-        match self {
-            Queue::Work(q) => q.apply(&WorkAction::parse(action)?),
-            Queue::Log(l) => l.apply(&LogAction::parse(action)?),
-        }
+        self.apply(action)
     }
 
     fn tick(&mut self, ms: u64) {
-        match self {
-            Queue::Work(q) => q.tick(ms),
-            Queue::Log(l) => l.tick(ms),
-        }
+        Queue::tick(self, ms);
     }
 
     fn now_ms(&self) -> u64 {
-        match self {
-            Queue::Work(q) => q.now_ms(),
-            Queue::Log(l) => l.now_ms(),
-        }
+        Queue::now_ms(self)
     }
 
     fn metrics_json(&self) -> serde_json::Value {
-        match self {
-            Queue::Work(q) => {
+        let mut v = match &self.running {
+            Running::Work(q) => {
                 let m = q.metrics();
                 let mut v = serde_json::to_value(&m).unwrap_or_default();
                 v["dlq_count"] = m.dlq.len().into();
                 v["dlq_attempts_max"] = m.dlq.iter().map(|d| d.attempts).max().unwrap_or(0).into();
+                v["consumers_alive"] = m.consumers.iter().filter(|c| c.alive).count().into();
                 v
             }
-            Queue::Log(l) => {
+            Running::Log(l) => {
                 let m = l.metrics();
                 let mut v = serde_json::to_value(&m).unwrap_or_default();
                 v["idle_consumers"] = m.groups.first().map_or(0, |g| g.idle.len()).into();
                 v["lag_max"] = m.lag.iter().copied().max().unwrap_or(0).into();
+                v["group_count"] = m.groups.len().into();
+                v["processed"] = m.groups.first().map_or(0, |g| g.processed).into();
+                // First-time processings over all groups per record produced: 1 for a queue
+                // (one group), one per group for a topic.
+                let firsts: u64 = m.groups.iter().map(|g| g.processed - g.reprocessed).sum();
+                v["deliveries_per_record"] = if m.produced == 0 {
+                    0.0.into()
+                } else {
+                    (firsts as f64 / m.produced as f64).into()
+                };
                 v
             }
+        };
+        v["now_ms"] = Queue::now_ms(self).into();
+        v["compare"] = match self.compare {
+            None => "off",
+            Some(Compare::Chain(_)) => "chain",
+            Some(Compare::Push { .. }) => "push",
         }
+        .into();
+        if let Some(r) = self.chain_report() {
+            v["chain_down"] = r.down.unwrap_or("none").into();
+            v["chain_requests"] = r.requests.into();
+            v["sync_ms"] = r.sync_mean_ms.into();
+            v["sync_errors"] = r.sync_errors.into();
+            v["queue_ms"] = r.queue_mean_ms.into();
+            v["queue_errors"] = r.queue_errors.into();
+            v["queue_backlog"] = r.queue_backlog.into();
+            v["queue_end_to_end_ms"] = r.queue_end_to_end_ms.into();
+        }
+        if let Some(r) = self.push_report() {
+            v["sent"] = r.sent.into();
+            v["push_overflowed"] = r.push_overflowed.into();
+            v["push_buffered"] = r.push_buffered.into();
+            v["pull_backlog"] = r.pull_backlog.into();
+            v["pull_held"] = r.pull_held.into();
+        }
+        v
     }
 
     fn checkpoint(&self) -> Option<Queue> {
         Some(self.clone())
     }
 
+    /// The same names whichever model runs (the session fixes them when it starts); the model
+    /// not running reads 0.
     fn series(&self) -> Vec<(&'static str, f64)> {
-        match self {
-            Queue::Work(q) => {
+        let (depth, in_flight, dead, lag, violations) = match &self.running {
+            Running::Work(q) => {
                 let m = q.metrics();
-                vec![
-                    ("depth", m.depth as f64),
-                    ("in_flight", m.in_flight as f64),
-                    ("dead_letters", m.dlq.len() as f64),
-                ]
+                (m.depth as f64, m.in_flight as f64, m.dlq.len() as f64, 0.0, 0.0)
             }
-            Queue::Log(l) => {
+            Running::Log(l) => {
                 let m = l.metrics();
-                vec![
-                    ("lag", m.lag_total as f64),
-                    ("ordering_violations", m.ordering_violations as f64),
-                ]
+                (0.0, 0.0, 0.0, m.lag_total as f64, m.ordering_violations as f64)
             }
-        }
+        };
+        vec![
+            ("depth", depth),
+            ("in_flight", in_flight),
+            ("dead_letters", dead),
+            ("lag", lag),
+            ("ordering_violations", violations),
+        ]
     }
 }
 
@@ -111,10 +140,51 @@ pub const LAB: LabInfo = LabInfo {
             "records processed after a later record of the same key",
         ),
         ("reprocessed", "records the group read again (rebalance or rewind)"),
+        ("acked", "messages acked (work)"),
+        ("consumers_alive", "consumers running (work)"),
+        ("in_flight", "messages received and not acked yet"),
+        ("delivery", "at-most-once or at-least-once"),
+        ("idempotent", "whether the consumer dedupes by message id"),
+        ("now_ms", "the lab's simulated time"),
+        ("produced", "records appended to the topic (log)"),
+        ("group_count", "consumer groups subscribed to the topic"),
+        (
+            "deliveries_per_record",
+            "first-time processings per record over all groups: 1 for a queue, one per group for a topic",
+        ),
+        ("compare", "the comparison shown: off, chain or push"),
+        (
+            "chain_down",
+            "the step of the checkout that is down (none when all are up)",
+        ),
+        ("chain_requests", "checkouts since the chain comparison opened"),
+        ("sync_ms", "mean user-facing latency of the synchronous chain"),
+        ("sync_errors", "checkouts the synchronous chain failed"),
+        ("queue_ms", "mean user-facing latency through the queue"),
+        ("queue_errors", "checkouts that failed through the queue"),
+        ("queue_backlog", "queued checkouts waiting for a down step"),
+        ("queue_end_to_end_ms", "mean time until the queued work was all done"),
+        (
+            "sent",
+            "messages the producer sent since the push / pull comparison opened",
+        ),
+        (
+            "push_overflowed",
+            "pushed messages the slow consumer's full buffer could not take",
+        ),
+        ("push_buffered", "messages in the pushed-to consumer's buffer"),
+        (
+            "pull_backlog",
+            "messages waiting in the broker for the pulling consumer",
+        ),
+        (
+            "pull_held",
+            "messages the pulling consumer holds (at most its prefetch)",
+        ),
     ],
     build,
     check_scenario: |text| crate::engines::lab::parse_scenario::<QueueConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::queue::QueueUi,
 };
 
 #[cfg(test)]

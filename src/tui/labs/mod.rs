@@ -2,6 +2,7 @@
 //! in `labs/<lab>.rs`.
 
 pub mod multimaster;
+pub mod queue;
 pub mod replication;
 pub mod ring;
 pub mod timeline;
