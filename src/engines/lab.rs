@@ -481,7 +481,14 @@ pub fn parse_scenario<C: DeserializeOwned>(text: &str) -> Result<C, String> {
 }
 
 pub fn registry() -> &'static [LabInfo] {
-    &[super::ring::lab::LAB, super::replication::lab::LAB]
+    &[
+        super::ring::lab::LAB,
+        super::replication::lab::LAB,
+        super::consensus::lab::QUORUM,
+        super::consensus::lab::ELECTION,
+        super::consensus::lab::LOCK,
+        super::consensus::lab::CAP,
+    ]
 }
 
 pub fn find(id: &str) -> Option<&'static LabInfo> {

@@ -1,7 +1,7 @@
 //! The consensus lab's engines as labs: ids, the metrics lesson goals may test, and how text
 //! actions reach each engine. Four labs, one per part: `quorum` (the PBS staleness experiment),
-//! `election` (Raft), `lock` (leases and fencing) and `cap` (CP vs AP). They are not in the
-//! registry yet: they join it with their screens.
+//! `election` (Raft), `lock` (leases and fencing) and `cap` (CP vs AP), each with its screen in
+//! `tui/labs/consensus/`.
 
 use super::cap::{Cap, CapConfig};
 use super::lock::{LockConfig, LockLab};
@@ -79,7 +79,7 @@ pub const LOCK: LabInfo = LabInfo {
     ],
     build: build_lock,
     check_scenario: |text| parse_scenario::<LockConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::consensus::lock::LockUi,
 };
 
 impl Engine for Raft {
@@ -163,7 +163,7 @@ pub const ELECTION: LabInfo = LabInfo {
     ],
     build: build_election,
     check_scenario: |text| parse_scenario::<RaftConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::consensus::election::ElectionUi,
 };
 
 impl Engine for Cap {
@@ -241,7 +241,7 @@ pub const CAP: LabInfo = LabInfo {
     ],
     build: build_cap,
     check_scenario: |text| parse_scenario::<CapConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::consensus::cap::CapUi,
 };
 
 impl Engine for QuorumLab {
@@ -295,8 +295,8 @@ pub const QUORUM: LabInfo = LabInfo {
     ],
     build: build_quorum,
     check_scenario: |text| parse_scenario::<QuorumConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::consensus::quorum::QuorumUi,
 };
 
-/// The consensus labs, for the registry once their screens exist.
+/// The consensus labs, in teaching order.
 pub const LABS: [&LabInfo; 4] = [&QUORUM, &ELECTION, &LOCK, &CAP];
