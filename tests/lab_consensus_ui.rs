@@ -226,3 +226,20 @@ fn cap_keys_switch_design_cut_and_send_requests() {
     let screen = common::screen(&mut app, 120, 40);
     assert!(screen.contains("DOWN"), "{screen}");
 }
+
+/// A consensus lesson with its lab beside (or below) the text: the election after the 2 | 3 cut,
+/// at both sizes, with the goal ticked.
+#[test]
+fn election_lesson_with_its_lab() {
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut app = common::app();
+        update(&mut app, Msg::Resize(w, h));
+        let li = app.content.lesson_idx("consensus/04-leader-election").unwrap();
+        app.open_lesson(li);
+        // Step 3 asks for a prediction first: answer 2, then drive the lab.
+        press(&mut app, "n n n 2 <enter> ] ] ] . P . . .");
+        let screen = common::screen(&mut app, w, h);
+        assert!(screen.contains("✓ Cut n1, n2 off"), "{screen}");
+        insta::assert_snapshot!(format!("consensus_election_lesson_{w}x{h}"), screen);
+    }
+}

@@ -106,6 +106,18 @@ impl Engine for Raft {
         let m = self.metrics();
         let mut v = serde_json::to_value(&m).unwrap_or_default();
         v["leader_count"] = m.leaders.len().into();
+        // Which side of a cut each leader is on: a side holding a majority of all nodes can
+        // elect and commit; a leader on any other side only believes it leads.
+        let n = self.n();
+        let on_majority_side = |name: &str| {
+            super::node_index(name, n).is_ok_and(|i| {
+                let side = self.net.side_of(i);
+                (0..n).filter(|&j| self.net.side_of(j) == side).count() > n / 2
+            })
+        };
+        let majority_side = m.leaders.iter().filter(|l| on_majority_side(&l.node)).count();
+        v["majority_side_leaders"] = majority_side.into();
+        v["minority_side_leaders"] = (m.leaders.len() - majority_side).into();
         v["partitioned"] = m.network.partitioned.into();
         v["crashed_count"] = m.network.crashed.len().into();
         v["anomaly_count"] = m.anomalies.len().into();
@@ -142,6 +154,14 @@ pub const ELECTION: LabInfo = LabInfo {
         ("majority", "whether leaders and commits need a majority"),
         ("term", "the highest term any node has reached"),
         ("leader_count", "running nodes that believe they lead"),
+        (
+            "majority_side_leaders",
+            "nodes that believe they lead on a side of the cut holding a majority of all nodes",
+        ),
+        (
+            "minority_side_leaders",
+            "nodes that believe they lead on a side of the cut holding no majority",
+        ),
         ("elections", "times a node became leader"),
         ("candidacies", "elections started"),
         ("committed", "client writes acknowledged as committed"),

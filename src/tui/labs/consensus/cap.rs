@@ -221,7 +221,7 @@ fn lines(c: &Cap, m: &CapMetrics, selected: usize, theme: &Theme) -> Vec<Line<'s
     };
     out.push(Line::styled(
         format!(
-            "all: answered {:.0}% · stale reads {} · conflicting {} · lost to LWW {} · siblings {}",
+            "all: {:.0}% answered · stale {} · conflicting {} · lost to LWW {} · siblings {}",
             m.availability * 100.0,
             m.stale_reads,
             m.conflicting_writes,

@@ -164,7 +164,8 @@ impl Layout {
             ..area
         };
         let circle_h = rest.height.saturating_sub(4).min(if n > 5 { 18 } else { 14 });
-        if circle_h >= 10 && area.width >= 64 {
+        if circle_h >= 10 && area.width >= 76 {
+            // Wide: the circle on the left, the panel beside it, the log below.
             let circle_w = (area.width * 3 / 5).clamp(40, 72);
             let circle = Rect {
                 width: circle_w,
@@ -180,6 +181,31 @@ impl Layout {
             let log = Rect {
                 y: rest.y + circle_h,
                 height: rest.height - circle_h,
+                ..rest
+            };
+            return Layout {
+                header,
+                circle: Some(circle),
+                panel,
+                log,
+            };
+        }
+        if area.width >= 44 && rest.height >= 25 {
+            // Narrow but tall (a lesson's pane): the circle, then the panel, then the log.
+            let circle_h = if n > 5 { 14 } else { 12 };
+            let panel_h = (rest.height - circle_h).min(12);
+            let circle = Rect {
+                height: circle_h,
+                ..rest
+            };
+            let panel = Rect {
+                y: rest.y + circle_h,
+                height: panel_h,
+                ..rest
+            };
+            let log = Rect {
+                y: panel.y + panel_h,
+                height: rest.height - circle_h - panel_h,
                 ..rest
             };
             return Layout {
@@ -279,12 +305,7 @@ fn header(m: &RaftMetrics, theme: &Theme) -> Line<'static> {
     let mut spans = vec![
         Span::styled(format!("term {} · {rule} ", m.term), theme.title),
         Span::styled(
-            format!(
-                "· leaders {} · elections {} · committed {}",
-                m.leaders.len(),
-                m.elections,
-                m.committed
-            ),
+            format!("· leaders {} · committed {}", m.leaders.len(), m.committed),
             theme.dim,
         ),
     ];
@@ -448,7 +469,13 @@ fn panel_lines(m: &RaftMetrics, selected: usize, theme: &Theme) -> Vec<Line<'sta
         .filter(|v| !v.crashed && v.role == Role::Candidate)
         .collect();
     let need = m.nodes.len() / 2 + 1;
-    lines.push(Line::styled("Votes", theme.title));
+    lines.push(Line::from(vec![
+        Span::styled("Votes ", theme.title),
+        Span::styled(
+            format!("· {} elections won of {} held", m.elections, m.candidacies),
+            theme.dim,
+        ),
+    ]));
     if candidates.is_empty() {
         lines.push(Line::styled(" no election running", theme.dim));
     }
