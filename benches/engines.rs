@@ -427,6 +427,19 @@ fn consensus_frames(c: &mut Criterion) {
             scenario("lock", "fencing = false", &["tick 2000".to_string()]),
         ),
         (
+            "voter, sloppy quorum under a cut after 200 requests",
+            scenario(
+                "voter",
+                "sloppy = true\nread_repair = true",
+                &std::iter::once("partition n1,n2|n3,n4,n5".to_string())
+                    .chain((0..200).flat_map(|i| {
+                        let op = if i % 2 == 0 { "write" } else { "read" };
+                        [format!("{op} k{} @n{}", i % 7, i % 5 + 1), "tick 20".to_string()]
+                    }))
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
             "cap, AP under a 2|3 cut for 30 s",
             scenario(
                 "cap",

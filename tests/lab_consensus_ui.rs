@@ -28,7 +28,7 @@ fn footer(screen: &str) -> String {
 #[test]
 fn consensus_views_at_80x24_and_120x40() {
     // (lab, keys, what the picture must show)
-    let cases: [(&str, &str, &[&str]); 4] = [
+    let cases: [(&str, &str, &[&str]); 5] = [
         ("quorum", "x", &["N=5 R=1 W=1", "p_stale measured", "theory"]),
         (
             "election",
@@ -37,6 +37,11 @@ fn consensus_views_at_80x24_and_120x40() {
         ),
         ("lock", "] ] ] . . .", &["lock service", "storage", "stale refused 1"]),
         ("cap", "P ] ] ] . . .", &["CP: majority quorums", "side", "avail"]),
+        (
+            "voter",
+            "S <right> <right> c . P c . <left> <left> v .",
+            &["sloppy on", "(hint n1)", "STALE"],
+        ),
     ];
     for (id, keys, shows) in cases {
         for (w, h) in [(80u16, 24u16), (120, 40)] {
@@ -59,7 +64,7 @@ fn consensus_views_at_80x24_and_120x40() {
 /// footer's hints, and never writes past the frame.
 #[test]
 fn consensus_views_draw_at_every_size() {
-    for id in ["quorum", "election", "lock", "cap"] {
+    for id in ["quorum", "election", "lock", "cap", "voter"] {
         let mut app = open(id);
         press(&mut app, "] ] . . P .");
         for w in (20..=160).step_by(7) {
@@ -242,4 +247,54 @@ fn election_lesson_with_its_lab() {
         assert!(screen.contains("✓ Cut n1, n2 off"), "{screen}");
         insta::assert_snapshot!(format!("consensus_election_lesson_{w}x{h}"), screen);
     }
+}
+
+#[test]
+fn voter_keys_write_read_cut_and_toggle_the_sloppy_quorum() {
+    let mut app = open("voter");
+    // Strict quorum (N=3, R=W=2): cut n1,n2 | n3,n4,n5, and n3 reaches one home replica of 3.
+    press(&mut app, "P <right> <right> c .");
+    let m = metrics(&app);
+    assert_eq!(
+        (m["partitioned"].as_bool(), m["writes_failed"].as_u64()),
+        (Some(true), Some(1)),
+        "{m}"
+    );
+    press(&mut app, "P S");
+    assert_eq!(metrics(&app)["sloppy"], true);
+    // Sloppy: n3 and two stand-ins take the write, n1's side reads the old version.
+    press(&mut app, "c . P c . <left> <left> v .");
+    let m = metrics(&app);
+    assert_eq!(
+        (m["hints_pending"].as_u64(), m["stale_reads"].as_u64()),
+        (Some(2), Some(1)),
+        "{m}"
+    );
+    // Heal: the stand-ins hand the write back, and the same read is fresh.
+    press(&mut app, "P . v .");
+    let m = metrics(&app);
+    assert_eq!(
+        (
+            m["hints_delivered"].as_u64(),
+            m["stale_reads"].as_u64(),
+            m["reads_ok"].as_u64()
+        ),
+        (Some(2), Some(1), Some(2)),
+        "{m}"
+    );
+    press(&mut app, "1");
+    assert_eq!(metrics(&app)["r"], 1);
+    press(&mut app, "4");
+    assert_eq!(metrics(&app)["w"], 3);
+    press(&mut app, "4");
+    assert_eq!(metrics(&app)["w"], 3, "W stops at N");
+    press(&mut app, "E A");
+    let m = metrics(&app);
+    assert_eq!(
+        (m["read_repair"].as_bool(), m["anti_entropy_ms"].as_u64()),
+        (Some(true), Some(500))
+    );
+    press(&mut app, "x");
+    let screen = common::screen(&mut app, 120, 40);
+    assert!(screen.contains("DOWN"), "{screen}");
 }

@@ -488,6 +488,7 @@ pub fn registry() -> &'static [LabInfo] {
         super::consensus::lab::ELECTION,
         super::consensus::lab::LOCK,
         super::consensus::lab::CAP,
+        super::consensus::lab::VOTER,
     ]
 }
 

@@ -7,6 +7,7 @@ use super::cap::{Cap, CapConfig};
 use super::lock::{LockConfig, LockLab};
 use super::quorum::{QuorumConfig, QuorumLab};
 use super::raft::{Raft, RaftConfig};
+use super::voter::{Voter, VoterConfig};
 use crate::engines::lab::{from_scenario, parse_scenario, Engine, Lab, LabInfo, Session};
 
 impl Engine for LockLab {
@@ -318,5 +319,81 @@ pub const QUORUM: LabInfo = LabInfo {
     ui: &crate::tui::labs::consensus::quorum::QuorumUi,
 };
 
+impl Engine for Voter {
+    type Config = VoterConfig;
+    const TIMED: bool = true;
+
+    fn build(config: &VoterConfig) -> Result<Voter, String> {
+        Voter::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        self.apply(action)
+    }
+
+    fn tick(&mut self, ms: u64) {
+        Voter::tick(self, ms);
+    }
+
+    fn now_ms(&self) -> u64 {
+        Voter::now_ms(self) as u64
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self.metrics()).unwrap_or_default();
+        v["partitioned"] = self.net.partitioned().into();
+        v["anomaly_count"] = self.anomalies.len().into();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        let m = self.metrics();
+        vec![("p_stale", m.p_stale), ("success_rate", m.success_rate)]
+    }
+}
+
+fn build_voter(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<Voter>::new("voter", VoterConfig::default())?)),
+        Some(text) => from_scenario::<Voter>("voter", text),
+    }
+}
+
+pub const VOTER: LabInfo = LabInfo {
+    id: "voter",
+    title: "A quorum store in time",
+    summary: "Writes to all N finish after W acks; cut the network and see reads fail, go stale under a sloppy quorum, and heal by handoff, repair or anti-entropy",
+    metrics: &[
+        ("time_ms", "logical time in ms"),
+        ("n", "replicas per key"),
+        ("r", "answers a read waits for"),
+        ("w", "acks a write waits for"),
+        ("strict", "R + W > N"),
+        ("sloppy", "whether stand-ins take writes for unreachable replicas"),
+        ("read_repair", "whether a read sends the newest version to replicas that answered older"),
+        ("anti_entropy_ms", "how often replicas sync (0: never)"),
+        ("writes_ok", "writes acknowledged"),
+        ("writes_failed", "writes that got fewer than W acks in time"),
+        ("reads_ok", "reads answered"),
+        ("reads_failed", "reads that got fewer than R answers in time"),
+        ("stale_reads", "reads older than a write acknowledged before they began"),
+        ("p_stale", "stale reads over answered reads"),
+        ("versions_behind", "mean acknowledged versions a stale read missed"),
+        ("success_rate", "answered requests over finished ones"),
+        ("hints_pending", "writes stand-ins still hold for a home replica"),
+        ("hints_delivered", "hinted writes handed back"),
+        ("repairs", "read-repair messages sent"),
+        ("partitioned", "whether the network is split"),
+        ("anomaly_count", "broken guarantees recorded"),
+    ],
+    build: build_voter,
+    check_scenario: |text| parse_scenario::<VoterConfig>(text)?.validate(),
+    ui: &crate::tui::labs::consensus::voter::VoterUi,
+};
+
 /// The consensus labs, in teaching order.
-pub const LABS: [&LabInfo; 4] = [&QUORUM, &ELECTION, &LOCK, &CAP];
+pub const LABS: [&LabInfo; 5] = [&QUORUM, &VOTER, &ELECTION, &LOCK, &CAP];

@@ -171,6 +171,8 @@ pub struct Voter {
     next_version: u64,
     hints_delivered: u64,
     repairs: u64,
+    /// An anti-entropy round is scheduled.
+    anti_entropy_pending: bool,
     pub log: EventLog,
     pub anomalies: Anomalies,
 }
@@ -215,16 +217,14 @@ impl Voter {
             next_version: 1,
             hints_delivered: 0,
             repairs: 0,
+            anti_entropy_pending: false,
             log: EventLog::default(),
             anomalies: Anomalies::default(),
             config,
         };
-        if v.config.anti_entropy_ms > 0 {
-            v.queue.schedule(v.config.anti_entropy_ms * 1000, Ev::AntiEntropy);
-        }
-        if v.config.sloppy {
-            v.queue.schedule(HANDOFF_MS * 1000, Ev::Handoff);
-        }
+        v.schedule_anti_entropy();
+        // Hints may outlive the sloppy quorum being turned off, so handoff always runs.
+        v.queue.schedule(HANDOFF_MS * 1000, Ev::Handoff);
         Ok(v)
     }
 
@@ -246,7 +246,8 @@ impl Voter {
     }
 
     /// Actions: the network's (partition, cut, heal, crash, restart, delay, loss),
-    /// `write KEY @NODE`, `read KEY @NODE`, `run MS`.
+    /// `write KEY @NODE`, `read KEY @NODE`, `r R`, `w W`, `sloppy on|off`, `repair on|off`,
+    /// `anti-entropy MS` (0 is off) and `run MS`.
     pub fn apply(&mut self, text: &str) -> Result<(), String> {
         let n = self.config.nodes;
         let text = text.trim();
@@ -269,6 +270,43 @@ impl Voter {
                 self.start(c, key, verb == "write");
                 Ok(())
             }
+            "r" | "w" => {
+                let x = rest.trim().parse::<usize>().map_err(|_| format!("{verb} {rest:?}: give a whole number"))?;
+                let (r, w) = if verb == "r" { (x, self.config.w) } else { (self.config.r, x) };
+                super::quorum::QuorumSpec::new(self.config.n, r, w)?;
+                (self.config.r, self.config.w) = (r, w);
+                self.log.push(self.now, format!("R = {r}, W = {w}"), false);
+                Ok(())
+            }
+            "sloppy" | "repair" => {
+                let on = match rest.trim() {
+                    "on" => true,
+                    "off" => false,
+                    other => return Err(format!("{verb} {other:?}: write {verb} on or {verb} off")),
+                };
+                if verb == "sloppy" {
+                    self.config.sloppy = on;
+                } else {
+                    self.config.read_repair = on;
+                }
+                let what = if verb == "sloppy" { "sloppy quorum" } else { "read repair" };
+                self.log.push(self.now, format!("{what} {}", if on { "on" } else { "off" }), false);
+                Ok(())
+            }
+            "anti-entropy" => {
+                let ms = rest
+                    .trim()
+                    .trim_end_matches("ms")
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ms| *ms <= 600_000)
+                    .ok_or_else(|| format!("anti-entropy {rest:?}: give 0 (off) to 600000 ms"))?;
+                self.config.anti_entropy_ms = ms;
+                self.schedule_anti_entropy();
+                let text = if ms == 0 { "anti-entropy off".to_string() } else { format!("anti-entropy every {ms} ms") };
+                self.log.push(self.now, text, false);
+                Ok(())
+            }
             "run" => {
                 let ms = rest
                     .trim()
@@ -281,7 +319,7 @@ impl Voter {
                 Ok(())
             }
             _ => Err(format!(
-                "unknown action {text:?}: use partition A,B|C, heal, crash N, restart N, write KEY @N, read KEY @N or run MS"
+                "unknown action {text:?}: use partition A,B|C, heal, crash N, restart N, write KEY @N, read KEY @N, r R, w W, sloppy on|off, repair on|off, anti-entropy MS or run MS"
             )),
         }
     }
@@ -403,15 +441,33 @@ impl Voter {
                 }
             }
             Ev::AntiEntropy => {
-                self.anti_entropy();
-                let at = self.now + self.config.anti_entropy_ms * 1000;
-                self.queue.schedule(at, Ev::AntiEntropy);
+                self.anti_entropy_pending = false;
+                if self.config.anti_entropy_ms > 0 {
+                    self.anti_entropy();
+                    self.schedule_anti_entropy();
+                }
             }
             Ev::Handoff => {
                 self.handoff();
                 self.queue.schedule(self.now + HANDOFF_MS * 1000, Ev::Handoff);
             }
         }
+    }
+
+    fn schedule_anti_entropy(&mut self) {
+        if self.config.anti_entropy_ms > 0 && !self.anti_entropy_pending {
+            self.anti_entropy_pending = true;
+            let at = self.now + self.config.anti_entropy_ms * 1000;
+            self.queue.schedule(at, Ev::AntiEntropy);
+        }
+    }
+
+    /// What node `i` holds: key, version, and the home replica a hinted copy is kept for.
+    pub fn held(&self, i: usize) -> Vec<(String, u64, Option<String>)> {
+        self.data[i]
+            .iter()
+            .map(|(k, s)| (k.clone(), s.version, s.hint.map(node_name)))
+            .collect()
     }
 
     fn need(&self, op: usize) -> usize {
@@ -688,6 +744,34 @@ mod tests {
         );
         synced.apply("run 600").unwrap();
         assert_eq!(synced.version_at(2, "x"), 1, "anti-entropy caught n3 up");
+    }
+
+    #[test]
+    fn settings_change_by_action_and_refuse_what_is_not_valid() {
+        let mut v = voter(
+            VoterConfig::default(),
+            &["r 1", "w 3", "sloppy on", "repair on", "anti-entropy 200"],
+        );
+        let m = v.metrics();
+        assert_eq!(
+            (m.r, m.w, m.sloppy, m.read_repair, m.anti_entropy_ms),
+            (1, 3, true, true, 200)
+        );
+        assert!(v.apply("r 4").unwrap_err().contains("1 to N = 3"));
+        assert!(v.apply("sloppy maybe").is_err());
+        // Anti-entropy turned on mid-run starts its rounds; turned off, they stop. (Without
+        // the sloppy quorum, so no hint reaches n3 instead.)
+        v.apply("sloppy off").unwrap();
+        v.apply("partition n1,n2,n4,n5|n3").unwrap();
+        v.apply("write x @n1").unwrap();
+        v.apply("run 100").unwrap();
+        v.apply("heal").unwrap();
+        v.apply("anti-entropy 0").unwrap();
+        v.apply("run 1000").unwrap();
+        assert_eq!(v.version_at(2, "x"), 0);
+        v.apply("anti-entropy 100").unwrap();
+        v.apply("run 150").unwrap();
+        assert_eq!(v.version_at(2, "x"), 1);
     }
 
     /// Quorum intersection: with R + W > N and no sloppy quorum, no read that begins after a

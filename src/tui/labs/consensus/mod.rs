@@ -1,4 +1,4 @@
-//! The consensus labs' screens: the quorum experiment, Raft-style election, the lock service
+//! The consensus labs' screens: the quorum experiment, the quorum store in time, Raft-style election, the lock service
 //! with fencing tokens, and CAP under a partition. What two of them share lives here: nodes
 //! placed on a circle with each side of a partition on its own arc, the cut drawn between the
 //! arcs, and the keys that cut the network.
@@ -7,6 +7,7 @@ pub mod cap;
 pub mod election;
 pub mod lock;
 pub mod quorum;
+pub mod voter;
 
 use std::f64::consts::PI;
 
