@@ -472,7 +472,7 @@ fn panel_lines(m: &RaftMetrics, selected: usize, theme: &Theme) -> Vec<Line<'sta
     lines.push(Line::from(vec![
         Span::styled("Votes ", theme.title),
         Span::styled(
-            format!("· {} elections won of {} held", m.elections, m.candidacies),
+            format!("· {} of {} elections won", m.elections, m.candidacies),
             theme.dim,
         ),
     ]));
