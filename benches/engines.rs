@@ -456,12 +456,84 @@ fn queue_lab(c: &mut Criterion) {
     group.finish();
 }
 
+/// Budget (issue 12): a frame of each consensus lab ≤ 2 ms, drawn at 120×40 after a busy run
+/// (the election with 9 nodes after 60 s of faults; CAP with background traffic under a cut).
+fn consensus_frames(c: &mut Criterion) {
+    use sdlab::tui::lab::LabPane;
+    let theme = Theme::new(ThemeName::Dark, true);
+    let mut group = c.benchmark_group("consensus frames");
+    let scenario = |id: &str, config: &str, actions: &[String]| -> LabPane {
+        let text = format!("lab = {id:?}\nactions = {actions:?}\n[config]\n{config}\n");
+        let lab = sdlab::engines::lab::find(id).unwrap();
+        LabPane::from_lab((lab.build)(Some(&text)).unwrap())
+    };
+    let faults: Vec<String> = (0..120u64)
+        .flat_map(|step| {
+            let a = (step * 7 + 3) % 9 + 1;
+            let fault = match step % 4 {
+                0 => format!("crash n{a}"),
+                1 => format!("restart n{a}"),
+                2 => format!(
+                    "partition n{a}|{}",
+                    (1..=9)
+                        .filter(|&i| i != a)
+                        .map(|i| format!("n{i}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                _ => "heal".to_string(),
+            };
+            [fault, format!("write k{step}={step} @n{a}"), "tick 500".to_string()]
+        })
+        .collect();
+    let panes = [
+        (
+            "election, 9 nodes after 60 s of faults",
+            scenario("election", "nodes = 9", &faults),
+        ),
+        ("quorum, N=7", scenario("quorum", "n = 7\nr = 2\nw = 2", &[])),
+        (
+            "lock, the scripted pause",
+            scenario("lock", "fencing = false", &["tick 2000".to_string()]),
+        ),
+        (
+            "voter, sloppy quorum under a cut after 200 requests",
+            scenario(
+                "voter",
+                "sloppy = true\nread_repair = true",
+                &std::iter::once("partition n1,n2|n3,n4,n5".to_string())
+                    .chain((0..200).flat_map(|i| {
+                        let op = if i % 2 == 0 { "write" } else { "read" };
+                        [format!("{op} k{} @n{}", i % 7, i % 5 + 1), "tick 20".to_string()]
+                    }))
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "cap, AP under a 2|3 cut for 30 s",
+            scenario(
+                "cap",
+                "mode = \"ap\"",
+                &["partition n1,n2|n3,n4,n5".to_string(), "tick 30000".to_string()],
+            ),
+        ),
+    ];
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    for (name, pane) in &panes {
+        group.bench_function(format!("frame at 120x40: {name}"), |b| {
+            b.iter(|| terminal.draw(|f| pane.draw(f, f.area(), &theme)).unwrap().area)
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     lookups,
     recompute,
     undo,
     consensus,
+    consensus_frames,
     replication_run,
     queue,
     queue_lab,

@@ -486,6 +486,11 @@ pub fn registry() -> &'static [LabInfo] {
         super::replication::lab::LAB,
         super::replication::multimaster::lab::LAB,
         super::queue::lab::LAB,
+        super::consensus::lab::QUORUM,
+        super::consensus::lab::ELECTION,
+        super::consensus::lab::LOCK,
+        super::consensus::lab::CAP,
+        super::consensus::lab::VOTER,
     ]
 }
 

@@ -1,12 +1,13 @@
 //! The consensus lab's engines as labs: ids, the metrics lesson goals may test, and how text
 //! actions reach each engine. Four labs, one per part: `quorum` (the PBS staleness experiment),
-//! `election` (Raft), `lock` (leases and fencing) and `cap` (CP vs AP). They are not in the
-//! registry yet: they join it with their screens.
+//! `election` (Raft), `lock` (leases and fencing) and `cap` (CP vs AP), each with its screen in
+//! `tui/labs/consensus/`.
 
 use super::cap::{Cap, CapConfig};
 use super::lock::{LockConfig, LockLab};
 use super::quorum::{QuorumConfig, QuorumLab};
 use super::raft::{Raft, RaftConfig};
+use super::voter::{Voter, VoterConfig};
 use crate::engines::lab::{from_scenario, parse_scenario, Engine, Lab, LabInfo, Session};
 
 impl Engine for LockLab {
@@ -79,7 +80,7 @@ pub const LOCK: LabInfo = LabInfo {
     ],
     build: build_lock,
     check_scenario: |text| parse_scenario::<LockConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::consensus::lock::LockUi,
 };
 
 impl Engine for Raft {
@@ -106,6 +107,18 @@ impl Engine for Raft {
         let m = self.metrics();
         let mut v = serde_json::to_value(&m).unwrap_or_default();
         v["leader_count"] = m.leaders.len().into();
+        // Which side of a cut each leader is on: a side holding a majority of all nodes can
+        // elect and commit; a leader on any other side only believes it leads.
+        let n = self.n();
+        let on_majority_side = |name: &str| {
+            super::node_index(name, n).is_ok_and(|i| {
+                let side = self.net.side_of(i);
+                (0..n).filter(|&j| self.net.side_of(j) == side).count() > n / 2
+            })
+        };
+        let majority_side = m.leaders.iter().filter(|l| on_majority_side(&l.node)).count();
+        v["majority_side_leaders"] = majority_side.into();
+        v["minority_side_leaders"] = (m.leaders.len() - majority_side).into();
         v["partitioned"] = m.network.partitioned.into();
         v["crashed_count"] = m.network.crashed.len().into();
         v["anomaly_count"] = m.anomalies.len().into();
@@ -142,6 +155,14 @@ pub const ELECTION: LabInfo = LabInfo {
         ("majority", "whether leaders and commits need a majority"),
         ("term", "the highest term any node has reached"),
         ("leader_count", "running nodes that believe they lead"),
+        (
+            "majority_side_leaders",
+            "nodes that believe they lead on a side of the cut holding a majority of all nodes",
+        ),
+        (
+            "minority_side_leaders",
+            "nodes that believe they lead on a side of the cut holding no majority",
+        ),
         ("elections", "times a node became leader"),
         ("candidacies", "elections started"),
         ("committed", "client writes acknowledged as committed"),
@@ -163,7 +184,7 @@ pub const ELECTION: LabInfo = LabInfo {
     ],
     build: build_election,
     check_scenario: |text| parse_scenario::<RaftConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::consensus::election::ElectionUi,
 };
 
 impl Engine for Cap {
@@ -241,7 +262,7 @@ pub const CAP: LabInfo = LabInfo {
     ],
     build: build_cap,
     check_scenario: |text| parse_scenario::<CapConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::consensus::cap::CapUi,
 };
 
 impl Engine for QuorumLab {
@@ -295,8 +316,84 @@ pub const QUORUM: LabInfo = LabInfo {
     ],
     build: build_quorum,
     check_scenario: |text| parse_scenario::<QuorumConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::consensus::quorum::QuorumUi,
 };
 
-/// The consensus labs, for the registry once their screens exist.
-pub const LABS: [&LabInfo; 4] = [&QUORUM, &ELECTION, &LOCK, &CAP];
+impl Engine for Voter {
+    type Config = VoterConfig;
+    const TIMED: bool = true;
+
+    fn build(config: &VoterConfig) -> Result<Voter, String> {
+        Voter::new(config.clone())
+    }
+
+    fn apply_text(&mut self, action: &str) -> Result<(), String> {
+        self.apply(action)
+    }
+
+    fn tick(&mut self, ms: u64) {
+        Voter::tick(self, ms);
+    }
+
+    fn now_ms(&self) -> u64 {
+        Voter::now_ms(self) as u64
+    }
+
+    fn metrics_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self.metrics()).unwrap_or_default();
+        v["partitioned"] = self.net.partitioned().into();
+        v["anomaly_count"] = self.anomalies.len().into();
+        v
+    }
+
+    fn checkpoint(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+
+    fn series(&self) -> Vec<(&'static str, f64)> {
+        let m = self.metrics();
+        vec![("p_stale", m.p_stale), ("success_rate", m.success_rate)]
+    }
+}
+
+fn build_voter(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
+    match config {
+        None => Ok(Box::new(Session::<Voter>::new("voter", VoterConfig::default())?)),
+        Some(text) => from_scenario::<Voter>("voter", text),
+    }
+}
+
+pub const VOTER: LabInfo = LabInfo {
+    id: "voter",
+    title: "A quorum store in time",
+    summary: "Writes to all N finish after W acks; cut the network and see reads fail, go stale under a sloppy quorum, and heal by handoff, repair or anti-entropy",
+    metrics: &[
+        ("time_ms", "logical time in ms"),
+        ("n", "replicas per key"),
+        ("r", "answers a read waits for"),
+        ("w", "acks a write waits for"),
+        ("strict", "R + W > N"),
+        ("sloppy", "whether stand-ins take writes for unreachable replicas"),
+        ("read_repair", "whether a read sends the newest version to replicas that answered older"),
+        ("anti_entropy_ms", "how often replicas sync (0: never)"),
+        ("writes_ok", "writes acknowledged"),
+        ("writes_failed", "writes that got fewer than W acks in time"),
+        ("reads_ok", "reads answered"),
+        ("reads_failed", "reads that got fewer than R answers in time"),
+        ("stale_reads", "reads older than a write acknowledged before they began"),
+        ("p_stale", "stale reads over answered reads"),
+        ("versions_behind", "mean acknowledged versions a stale read missed"),
+        ("success_rate", "answered requests over finished ones"),
+        ("hints_pending", "writes stand-ins still hold for a home replica"),
+        ("hints_delivered", "hinted writes handed back"),
+        ("repairs", "read-repair messages sent"),
+        ("partitioned", "whether the network is split"),
+        ("anomaly_count", "broken guarantees recorded"),
+    ],
+    build: build_voter,
+    check_scenario: |text| parse_scenario::<VoterConfig>(text)?.validate(),
+    ui: &crate::tui::labs::consensus::voter::VoterUi,
+};
+
+/// The consensus labs, in teaching order.
+pub const LABS: [&LabInfo; 5] = [&QUORUM, &VOTER, &ELECTION, &LOCK, &CAP];

@@ -7,7 +7,9 @@
 //! - `lock`: a lease-based lock with fencing tokens, and the paused client that outlives its
 //!   lease;
 //! - `cap`: the same cluster run as CP (majority quorums) or AP (any replica answers) under a
-//!   partition.
+//!   partition;
+//! - `voter`: the N/R/W quorum store in time: writes to all N that complete after W acks, read
+//!   repair, anti-entropy, and a sloppy quorum with hinted handoff.
 //!
 //! Pure and deterministic: every engine owns its seeded RNG and a logical clock.
 
@@ -18,6 +20,7 @@ pub mod lock;
 pub mod network;
 pub mod quorum;
 pub mod raft;
+pub mod voter;
 
 /// `n1` … `nN`.
 pub fn node_name(i: usize) -> String {

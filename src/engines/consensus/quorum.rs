@@ -315,6 +315,35 @@ impl QuorumLab {
     }
 }
 
+/// One trial drawn the way the experiment draws them, for the lab to show: the replicas the
+/// latest write landed on and the ones the read asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExampleTrial {
+    /// Bit i set: replica i holds the write.
+    pub write: u16,
+    /// Bit i set: the read asked replica i.
+    pub read: u16,
+}
+
+impl ExampleTrial {
+    /// No replica the read asked holds the write.
+    pub fn stale(&self) -> bool {
+        self.write & self.read == 0
+    }
+}
+
+impl QuorumLab {
+    /// A trial of the lab's N, R, W drawn from its own stream (seeded from the lab's seed), so
+    /// the picture changes with `rerun` but never moves the measured numbers.
+    pub fn example(&self) -> ExampleTrial {
+        let mut rng = sim::rng(self.config.seed ^ 0x05ee_d0f7_a1a1);
+        ExampleTrial {
+            write: random_set(&mut rng, self.config.n, self.config.w),
+            read: random_set(&mut rng, self.config.n, self.config.r),
+        }
+    }
+}
+
 #[cfg(test)]
 mod lab_tests {
     use super::*;
@@ -334,5 +363,37 @@ mod lab_tests {
         assert_eq!(lab.config.r, 3, "a refused action changes nothing");
         lab.apply("n 2").unwrap();
         assert_eq!((lab.config.r, lab.config.w), (2, 2));
+    }
+
+    #[test]
+    fn the_example_trial_has_the_quorum_sizes_and_overlaps_when_strict() {
+        for seed in 0..200 {
+            let lab = QuorumLab::new(QuorumConfig {
+                n: 5,
+                r: 3,
+                w: 3,
+                trials: 1,
+                seed,
+                ..QuorumConfig::default()
+            })
+            .unwrap();
+            let e = lab.example();
+            assert_eq!((e.write.count_ones(), e.read.count_ones()), (3, 3));
+            assert!(!e.stale(), "R + W > N: the sets must meet (seed {seed})");
+        }
+        let stale = (0..400)
+            .filter(|&seed| {
+                QuorumLab::new(QuorumConfig {
+                    trials: 1,
+                    seed,
+                    ..QuorumConfig::default()
+                })
+                .unwrap()
+                .example()
+                .stale()
+            })
+            .count();
+        // N=5, R=W=1: the read misses with probability 4/5; 400 draws give 320 ± 8 (one sd).
+        assert!((280..=360).contains(&stale), "{stale} of 400 stale");
     }
 }

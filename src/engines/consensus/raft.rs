@@ -206,6 +206,7 @@ pub struct Write {
 #[derive(Debug, Clone)]
 struct Tenure {
     node: usize,
+    term: u64,
     start: Micros,
     end: Option<Micros>,
     /// (time, write id) of every write acknowledged in this tenure.
@@ -312,6 +313,13 @@ pub struct NodeView {
     pub votes: u32,
     /// Time left on the election timer, in ms (0 for leaders and crashed nodes).
     pub timer_left_ms: f64,
+}
+
+/// Who led one term, and how many writes each acknowledged in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TermLeaders {
+    pub term: u64,
+    pub leaders: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -613,6 +621,7 @@ impl Raft {
         self.elections += 1;
         self.tenures.push(Tenure {
             node: i,
+            term,
             start: now,
             end: None,
             acks: Vec::new(),
@@ -1048,6 +1057,29 @@ impl Raft {
                 term: self.nodes[i].term,
             })
             .collect()
+    }
+
+    /// Every term some node led, with the nodes that led it (two only without the majority
+    /// rule) and how many writes each acknowledged in it, oldest term first.
+    pub fn leaders_by_term(&self) -> Vec<TermLeaders> {
+        let mut out: Vec<TermLeaders> = Vec::new();
+        for t in &self.tenures {
+            let led = (node_name(t.node), t.acks.len());
+            match out.iter_mut().find(|x| x.term == t.term) {
+                Some(x) => x.leaders.push(led),
+                None => out.push(TermLeaders {
+                    term: t.term,
+                    leaders: vec![led],
+                }),
+            }
+        }
+        out.sort_by_key(|x| x.term);
+        out
+    }
+
+    /// The election timer's full range, for drawing how much of it is left.
+    pub fn election_max_ms(&self) -> u64 {
+        self.config.election_max_ms
     }
 
     pub fn split_brain(&self) -> bool {
