@@ -481,7 +481,12 @@ pub fn parse_scenario<C: DeserializeOwned>(text: &str) -> Result<C, String> {
 }
 
 pub fn registry() -> &'static [LabInfo] {
-    &[super::ring::lab::LAB, super::replication::lab::LAB]
+    &[
+        super::ring::lab::LAB,
+        super::replication::lab::LAB,
+        super::cdn::lab::LAB,
+        super::geodns::lab::LAB,
+    ]
 }
 
 pub fn find(id: &str) -> Option<&'static LabInfo> {

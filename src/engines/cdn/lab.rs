@@ -1,4 +1,4 @@
-//! The CDN engine as a lab (not yet in the registry: its view comes with the lab UI).
+//! The CDN engine as a lab.
 
 use super::{Cdn, CdnConfig};
 use crate::engines::lab::{from_scenario, Engine, Lab, LabInfo, Session};
@@ -71,8 +71,29 @@ pub const LAB: LabInfo = LabInfo {
         ),
         ("failed_requests", "requests that got no answer, since the last action"),
         ("bandwidth_saved", "share of bytes served from edge copies"),
+        (
+            "served_expired",
+            "expired copies served while the origin was down, since the last action",
+        ),
+        (
+            "window_s",
+            "seconds since the last action (the window the counts above cover)",
+        ),
+        ("mode", "pull or push"),
+        ("max_age_s", "Cache-Control max-age, seconds"),
+        ("origin_up", "whether the origin answers"),
+        (
+            "serve_stale",
+            "whether edges serve an expired copy when the origin is down",
+        ),
+        ("updates", "objects updated in place at the origin, in all"),
+        ("purges", "purges sent, in all"),
+        (
+            "publishes",
+            "new versions published under a new (versioned) URL, in all",
+        ),
     ],
     build,
     check_scenario: |text| crate::engines::lab::parse_scenario::<CdnConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::cdn::CdnUi,
 };

@@ -1,4 +1,4 @@
-//! The geo-DNS engine as a lab (not yet in the registry: its view comes with the lab UI).
+//! The geo-DNS engine as a lab.
 
 use super::{GeoDns, GeoDnsConfig};
 use crate::engines::lab::{from_scenario, Engine, Lab, LabInfo, Session};
@@ -63,8 +63,20 @@ pub const LAB: LabInfo = LabInfo {
             "unreplicated_writes",
             "writes a failed data center had not replicated (missing at the survivors)",
         ),
+        (
+            "stranded_share",
+            "share of resolvers whose cached answer still names a data center that is down",
+        ),
+        (
+            "failover_s",
+            "seconds from the latest failure to the last request that failed after it",
+        ),
+        ("total_failed_requests", "requests that failed since the start"),
+        ("dns_ttl_s", "TTL given to new DNS answers, seconds"),
+        ("check_interval_s", "seconds between health checks"),
+        ("down_dcs", "data centers that are down"),
     ],
     build,
     check_scenario: |text| crate::engines::lab::parse_scenario::<GeoDnsConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::geodns::GeoDnsUi,
 };
