@@ -486,6 +486,7 @@ pub fn registry() -> &'static [LabInfo] {
         super::replication::lab::LAB,
         super::cdn::lab::LAB,
         super::geodns::lab::LAB,
+        super::cache::lab::LAB,
     ]
 }
 

@@ -1,6 +1,7 @@
 //! The Labs screen: every live engine, opened as a sandbox. Each lab's own UI lives beside it,
 //! in `labs/<lab>.rs`.
 
+pub mod cache;
 pub mod cdn;
 pub mod geodns;
 pub mod replication;
