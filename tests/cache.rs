@@ -464,7 +464,9 @@ fn act(l: &mut CacheLab, action: &str) {
 }
 
 fn num(l: &CacheLab, key: &str) -> f64 {
-    l.metrics()[key].as_f64().unwrap_or_else(|| panic!("{key}: {}", l.metrics()))
+    l.metrics()[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key}: {}", l.metrics()))
 }
 
 /// 300,000 Poisson reads (1,000/s for 300 s) through an LRU of 100 items over 10,000 under
@@ -490,7 +492,11 @@ fn the_timed_lab_hits_as_the_static_engine_and_the_theory_say() {
     }
     .run()
     .unwrap();
-    assert!((got - static_run.hit_ratio).abs() < 0.01, "lab {got}, static {}", static_run.hit_ratio);
+    assert!(
+        (got - static_run.hit_ratio).abs() < 0.01,
+        "lab {got}, static {}",
+        static_run.hit_ratio
+    );
     // Every miss is one database read: reads = hits + database reads.
     assert_eq!(num(&l, "requests"), num(&l, "hits") + num(&l, "db_requests"));
     assert!(num(&l, "evictions") > 0.0);
@@ -552,7 +558,11 @@ fn race(fix: RaceFix, slow: bool) -> CacheLab {
 fn a_slow_reader_re_caches_the_old_value_after_the_writers_delete() {
     let l = race(RaceFix::None, true);
     assert!(num(&l, "stale_reads") > 50.0, "{}", l.metrics());
-    assert_eq!(num(&l, "stale_cached"), 1.0, "item 0 holds v1 while the database has v2");
+    assert_eq!(
+        num(&l, "stale_cached"),
+        1.0,
+        "item 0 holds v1 while the database has v2"
+    );
     assert!(l.anomalies.count("stale_read") >= 1);
     // Without the slow reader the delete is followed by fresh fills only.
     let fast = race(RaceFix::None, false);

@@ -3,6 +3,7 @@
 
 mod common;
 
+use sdlab::engines::cache::timed::CacheLab;
 use sdlab::engines::cdn::Cdn;
 use sdlab::engines::geodns::GeoDns;
 use sdlab::engines::lab::Session;
@@ -139,10 +140,93 @@ fn geodns_keys_do_what_they_say() {
     assert_eq!(metrics(&app)["check_interval_s"], 30.0);
 }
 
+#[test]
+fn cache_views() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = open("cache");
+        press(&mut app, "] ] ] ]");
+        steps(&mut app, 30);
+        let screen = common::screen(&mut app, w, h);
+        assert!(screen.contains("lru · 100 items"), "{screen}");
+        assert!(screen.contains("theory"), "{screen}");
+        insta::assert_snapshot!(format!("lab_cache_{w}x{h}"), screen);
+    }
+    // A cluster shows its nodes; a dead one says so.
+    let mut app = common::app();
+    let scenario = "[config]\nnodes = 4\ncapacity = 250\n";
+    let lab = sdlab::engines::lab::find("cache").unwrap();
+    let built = (lab.build)(Some(scenario)).unwrap();
+    app.stack.push(Screen::Lab(sdlab::tui::labs::LabView {
+        pane: sdlab::tui::lab::LabPane::from_lab(built),
+    }));
+    press(&mut app, "] ] ] ] . . . . <right> x . .");
+    let screen = common::screen(&mut app, 120, 40);
+    assert!(screen.contains("c2 DOWN"), "{screen}");
+    insta::assert_snapshot!("lab_cache_cluster_120x40", screen);
+}
+
+#[test]
+fn cache_keys_do_what_they_say() {
+    let mut app = open("cache");
+    let m = |app: &App, k: &str| metrics(app)[k].clone();
+    press(&mut app, "a");
+    assert_eq!(m(&app, "policy"), "lfu");
+    press(&mut app, "a a a a");
+    assert_eq!(m(&app, "policy"), "lru");
+    press(&mut app, "m");
+    assert_eq!((m(&app, "ttl_mode"), m(&app, "ttl_s")), ("write".into(), 10.0.into()));
+    press(&mut app, "m");
+    assert_eq!(m(&app, "ttl_mode"), "access");
+    press(&mut app, "m");
+    assert_eq!(m(&app, "ttl_mode"), "off");
+    press(&mut app, "C");
+    assert_eq!(m(&app, "capacity"), 200);
+    press(&mut app, "c c");
+    assert_eq!(m(&app, "capacity"), 50);
+    press(&mut app, "Z");
+    assert_eq!(m(&app, "zipf"), 1.2);
+    press(&mut app, "z z");
+    assert_eq!(m(&app, "zipf"), 0.8);
+    // Back to 100 items under Zipf 1.0, where item 0 stays cached.
+    press(&mut app, "Z C");
+    assert_eq!((m(&app, "zipf"), m(&app, "capacity")), (1.0.into(), 100.into()));
+    // e updates item 0 at once without the race; with it (s), a slow reader puts v1 back.
+    press(&mut app, "] ] ] ] . . . . e");
+    assert_eq!(with_lab(&app, |c: &CacheLab| c.newest_version(0)), 2);
+    press(&mut app, "s");
+    assert_eq!(m(&app, "race"), true);
+    press(&mut app, "e");
+    steps(&mut app, 2);
+    assert!(m(&app, "stale_reads").as_u64().unwrap() > 0, "{}", metrics(&app));
+    assert_eq!(m(&app, "stale_cached"), 1);
+    // f: versioned sets refuse the late set.
+    press(&mut app, "f");
+    assert_eq!(m(&app, "race_fix"), "versioned");
+    press(&mut app, "e");
+    steps(&mut app, 2);
+    assert_eq!(m(&app, "stale_cached"), 0, "{}", metrics(&app));
+    assert!(m(&app, "refused_sets").as_u64().unwrap() >= 1);
+    press(&mut app, "F");
+    assert_eq!(m(&app, "stampede_fix"), "single-flight");
+    press(&mut app, "i");
+    assert_eq!(m(&app, "on_update"), "update");
+    press(&mut app, "W");
+    assert_eq!(m(&app, "write_policy"), "read-through");
+    press(&mut app, "k");
+    assert_eq!(m(&app, "workload"), "scan");
+    press(&mut app, "o");
+    assert_eq!(m(&app, "sharding"), "modulo");
+    press(&mut app, "U");
+    assert!(with_lab(&app, |c: &CacheLab| c.config.update_rate) == 5.0);
+    // One node: x kills it and every read goes to the database.
+    press(&mut app, "x");
+    assert_eq!(m(&app, "live_nodes"), 0);
+}
+
 /// Every size, tiny ones included: no panic, and from 60×18 up the lab itself.
 #[test]
 fn every_size_draws() {
-    for id in ["cdn", "geodns"] {
+    for id in ["cdn", "geodns", "cache"] {
         let mut app = open(id);
         press(&mut app, "] ] ] ] ] ] . . . . f o");
         for w in (1..=140).step_by(7) {

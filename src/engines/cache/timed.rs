@@ -207,7 +207,10 @@ impl CacheLabConfig {
             ));
         }
         if !(1..=MAX_CATALOG).contains(&self.catalog) {
-            return Err(format!("the catalog must be 1 to {MAX_CATALOG} items (got {})", self.catalog));
+            return Err(format!(
+                "the catalog must be 1 to {MAX_CATALOG} items (got {})",
+                self.catalog
+            ));
         }
         self.workload.validate()?;
         if let Some(t) = self.ttl_s {
@@ -216,10 +219,16 @@ impl CacheLabConfig {
             }
         }
         if !(self.rate > 0.0 && self.rate <= MAX_RATE) {
-            return Err(format!("rate must be above 0 and at most 20,000 reads/s (got {})", self.rate));
+            return Err(format!(
+                "rate must be above 0 and at most 20,000 reads/s (got {})",
+                self.rate
+            ));
         }
         if !(0.0..=1000.0).contains(&self.update_rate) {
-            return Err(format!("update_rate must be 0 to 1,000 per second (got {})", self.update_rate));
+            return Err(format!(
+                "update_rate must be 0 to 1,000 per second (got {})",
+                self.update_rate
+            ));
         }
         for (name, v) in [
             ("db_ms", self.db_ms),
@@ -250,11 +259,21 @@ enum Event {
     Update,
     /// A reader's database answer reaches the cache: `version` as the database had it when
     /// the read was made.
-    Fill { item: u32, version: u64 },
+    Fill {
+        item: u32,
+        version: u64,
+    },
     /// The writer's half of a staged race.
-    Write { item: u32 },
-    SecondDelete { item: u32 },
-    Flush { item: u32, version: u64 },
+    Write {
+        item: u32,
+    },
+    SecondDelete {
+        item: u32,
+    },
+    Flush {
+        item: u32,
+        version: u64,
+    },
 }
 
 /// Counts over a stretch of time (since the last action, or the whole run).
@@ -320,8 +339,8 @@ pub struct CacheLab {
     recent: VecDeque<Bucket>,
     /// The theory's hit ratio for the current settings, when there is one.
     theory: Option<f64>,
-    /// Evictions in the last 100 ms of logical time, for the view's flash.
-    pub recent_evictions: VecDeque<(Micros, u32)>,
+    /// Evictions in the last 100 ms of logical time (when, node, item), for the view's flash.
+    pub recent_evictions: VecDeque<(Micros, u16, u32)>,
     pub log: EventLog,
     pub anomalies: Anomalies,
 }
@@ -484,7 +503,7 @@ impl CacheLab {
             if self.recent_evictions.len() >= 64 {
                 self.recent_evictions.pop_front();
             }
-            self.recent_evictions.push_back((self.now, ev.item));
+            self.recent_evictions.push_back((self.now, node as u16, ev.item));
             if ev.dirty {
                 // A write-back cache writes a dirty entry to the database when it evicts it.
                 let i = ev.item as usize;
@@ -501,10 +520,7 @@ impl CacheLab {
         self.count(|c| c.stale_reads += 1);
         if self.reported[i] != self.truth[i] {
             self.reported[i] = self.truth[i];
-            let detail = format!(
-                "item {item} read v{version} {how} after v{} was written",
-                self.truth[i]
-            );
+            let detail = format!("item {item} read v{version} {how} after v{} was written", self.truth[i]);
             self.anomalies.record(&mut self.log, self.now, "stale_read", detail);
         } else {
             self.anomalies.tally("stale_read");
@@ -544,7 +560,8 @@ impl CacheLab {
                 if lookup == Lookup::Expired {
                     self.count(|c| c.expirations += 1);
                 }
-                let waiting = self.config.stampede_fix == StampedeFix::SingleFlight && self.inflight.contains_key(&item);
+                let waiting =
+                    self.config.stampede_fix == StampedeFix::SingleFlight && self.inflight.contains_key(&item);
                 if waiting {
                     self.count(|c| c.coalesced += 1);
                     self.bucket(false, false);
@@ -592,7 +609,10 @@ impl CacheLab {
             if self.total.refused_sets <= 3 || self.total.refused_sets.is_power_of_two() {
                 self.log.push(
                     self.now,
-                    format!("versioned set refused: a late v{version} of item {item} (v{} is newer)", self.fence[i]),
+                    format!(
+                        "versioned set refused: a late v{version} of item {item} (v{} is newer)",
+                        self.fence[i]
+                    ),
                     false,
                 );
             }
@@ -652,7 +672,14 @@ impl CacheLab {
         self.truth[i] += 1;
         let v = self.truth[i];
         if self.config.race && (self.log.total() < 1000 || item == 0) {
-            self.log.push(self.now, format!("the writer updates item {item} to v{v} and acts on the cache ({})", self.config.on_update.name()), false);
+            self.log.push(
+                self.now,
+                format!(
+                    "the writer updates item {item} to v{v} and acts on the cache ({})",
+                    self.config.on_update.name()
+                ),
+                false,
+            );
         }
         self.count(|c| c.updates += 1);
         let owner = self.cluster.owner(item).map(usize::from);
@@ -666,8 +693,10 @@ impl CacheLab {
                         }
                         self.fence[i] = v;
                         if self.config.race_fix == RaceFix::DoubleDelete {
-                            self.queue
-                                .schedule(self.now + us(self.config.double_delete_ms).max(1), Event::SecondDelete { item });
+                            self.queue.schedule(
+                                self.now + us(self.config.double_delete_ms).max(1),
+                                Event::SecondDelete { item },
+                            );
                         }
                     }
                     OnUpdate::Update => {
@@ -690,8 +719,10 @@ impl CacheLab {
                 match owner {
                     Some(n) => {
                         self.put(n, item, v, true);
-                        self.queue
-                            .schedule(self.now + us(self.config.flush_ms).max(1), Event::Flush { item, version: v });
+                        self.queue.schedule(
+                            self.now + us(self.config.flush_ms).max(1),
+                            Event::Flush { item, version: v },
+                        );
                     }
                     // No cache to write back to: the write goes to the database.
                     None => self.db[i] = v,
@@ -731,7 +762,11 @@ impl CacheLab {
 
     /// Entries holding writes the database has not seen.
     pub fn dirty_cached(&self) -> usize {
-        self.cluster.nodes.iter().map(|s| s.slots().filter(|v| v.dirty).count()).sum()
+        self.cluster
+            .nodes
+            .iter()
+            .map(|s| s.slots().filter(|v| v.dirty).count())
+            .sum()
     }
 
     /// Starts a new window of counts (after each action).
@@ -908,7 +943,8 @@ impl CacheLab {
         }
         if rebuild {
             self.rebuild()?;
-            self.log.push(self.now, format!("{action}: the cache starts empty"), false);
+            self.log
+                .push(self.now, format!("{action}: the cache starts empty"), false);
         } else {
             if new_workload {
                 self.warm_left = self.warmup();

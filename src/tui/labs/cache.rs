@@ -20,6 +20,7 @@ use crate::engines::lab::{Lab, Session};
 use crate::theme::Theme;
 use crate::tui::keys::{hint, more, KeyHint};
 use crate::tui::lab::{LabKey, LabUi};
+use crate::tui::view::grouped;
 
 pub const LEGEND: &[(&str, &str)] = &[
     (
@@ -53,8 +54,14 @@ pub const HINTS: &[KeyHint] = &[
     more("F", "stampede fix: none → single-flight → early refresh"),
     more("x", "kill / revive the selected cache node (←→ selects)"),
     more("o", "placement: hash mod N ↔ consistent-hash ring"),
-    more("i", "after an update: delete the key → set the new value → rely on the TTL"),
-    more("W", "write policy: cache-aside → read-through → write-through → write-back"),
+    more(
+        "i",
+        "after an update: delete the key → set the new value → rely on the TTL",
+    ),
+    more(
+        "W",
+        "write policy: cache-aside → read-through → write-through → write-back",
+    ),
     more("k", "workload: Zipf → sequential scan → one hot key → uniform"),
     more("U", "background updates: off → 5/s → 50/s"),
 ];
@@ -99,7 +106,10 @@ impl LabUi for CacheUi {
                 return LabKey::Message("capacity is 1 item, the smallest".into())
             }
             KeyCode::Char('C') if cfg.capacity >= MAX_CAPACITY.min(cfg.catalog) => {
-                return LabKey::Message(format!("capacity {} already holds the whole catalog or the most", cfg.capacity))
+                return LabKey::Message(format!(
+                    "capacity {} already holds the whole catalog or the most",
+                    cfg.capacity
+                ))
             }
             KeyCode::Char('c') => format!("capacity {}", (cfg.capacity / 2).max(1)),
             KeyCode::Char('C') => format!("capacity {}", (cfg.capacity * 2).min(MAX_CAPACITY)),
@@ -108,7 +118,10 @@ impl LabUi for CacheUi {
                     let next = if k == 'z' { alpha - 0.2 } else { alpha + 0.2 };
                     let next = (next * 10.0).round() / 10.0;
                     if !(0.0..=2.0).contains(&next) {
-                        return LabKey::Message(format!("skew {alpha} is at the {} (0 to 2)", if k == 'z' { "lowest" } else { "highest" }));
+                        return LabKey::Message(format!(
+                            "skew {alpha} is at the {} (0 to 2)",
+                            if k == 'z' { "lowest" } else { "highest" }
+                        ));
                     }
                     format!("zipf {next}")
                 }
@@ -164,9 +177,9 @@ impl LabUi for CacheUi {
     }
 
     fn hit(&self, area: Rect, lab: &dyn Lab, _selected: usize, column: u16, row: u16) -> Option<usize> {
-        // The node line is the fourth row, each node 16 cells wide.
+        // The node line is the fifth row, each node 16 cells wide.
         let c = cache(lab)?;
-        if c.config.nodes < 2 || row != area.y + 3 || column < area.x {
+        if c.config.nodes < 2 || row != area.y + 4 || column < area.x {
             return None;
         }
         let i = usize::from(column - area.x) / 16;
@@ -180,10 +193,10 @@ fn pct(x: f64) -> String {
 
 fn workload_text(w: &Workload, catalog: usize) -> String {
     match w {
-        Workload::Zipf { alpha } => format!("Zipf {alpha} over {catalog}"),
-        Workload::Uniform => format!("uniform over {catalog}"),
-        Workload::Scan => format!("scan of {catalog}"),
-        Workload::HotKey { share } => format!("hot key {:.0}% of {catalog}", share * 100.0),
+        Workload::Zipf { alpha } => format!("Zipf {alpha} over {}", grouped(catalog)),
+        Workload::Uniform => format!("uniform over {}", grouped(catalog)),
+        Workload::Scan => format!("scan of {}", grouped(catalog)),
+        Workload::HotKey { share } => format!("hot key {:.0}% of {}", share * 100.0, grouped(catalog)),
     }
 }
 
@@ -209,7 +222,10 @@ fn draw(frame: &mut Frame, area: Rect, lab: &dyn Lab, c: &CacheLab, selected: us
         String::new()
     };
     let head = Line::from(vec![
-        Span::styled(format!("{} · {} items{nodes} · ", cfg.policy.name(), cfg.capacity), theme.title),
+        Span::styled(
+            format!("{} · {} items{nodes} · ", cfg.policy.name(), cfg.capacity),
+            theme.title,
+        ),
         Span::styled(
             format!("{} · {ttl} · {write}", workload_text(&cfg.workload, cfg.catalog)),
             theme.dim,
@@ -229,45 +245,39 @@ fn draw(frame: &mut Frame, area: Rect, lab: &dyn Lab, c: &CacheLab, selected: us
         Span::styled(hit, theme.text),
         Span::styled(
             format!(
-                " · db {}/s · evict {} · expire {} · stampede {} max {}",
+                " · db {}/s · evicted {} · expired {}",
                 short(c.recent_db_per_s()),
                 w.evictions,
                 w.expirations,
-                c.stampede_last,
-                c.stampede_max
             ),
             theme.dim,
         ),
     ]);
+    let race = Line::styled(
+        format!(
+            "race: slow reader {}, fix {} · stampede {} (max {}), fix {}",
+            if cfg.race { "on" } else { "off" },
+            cfg.race_fix.name(),
+            c.stampede_last,
+            c.stampede_max,
+            cfg.stampede_fix.name()
+        ),
+        theme.dim,
+    );
     let stale_style = if w.stale_reads > 0 || c.dirty_lost > 0 {
         theme.notice.add_modifier(Modifier::BOLD)
     } else {
         theme.dim
     };
-    let race = Line::from(vec![
-        Span::styled(
-            format!(
-                "slow readers {} · race fix {} · stampede fix {} · ",
-                if cfg.race { "on" } else { "off" },
-                cfg.race_fix.name(),
-                cfg.stampede_fix.name()
-            ),
-            theme.dim,
+    let stale = Line::styled(
+        format!(
+            "stale reads {} · stale entries {} · dirty {} · lost writes {}",
+            w.stale_reads, m["stale_cached"], m["dirty_cached"], c.dirty_lost
         ),
-        Span::styled(
-            format!(
-                "stale reads {} · stale entries {} · lost writes {}",
-                w.stale_reads, m["stale_cached"], c.dirty_lost
-            ),
-            stale_style,
-        ),
-    ]);
-    let mut lines = vec![head, stats, race];
-    let node = if cfg.nodes > 1 {
-        selected.min(cfg.nodes - 1)
-    } else {
-        0
-    };
+        stale_style,
+    );
+    let mut lines = vec![head, stats, race, stale];
+    let node = if cfg.nodes > 1 { selected.min(cfg.nodes - 1) } else { 0 };
     if cfg.nodes > 1 {
         let mut spans = Vec::new();
         for (i, (name, alive, len, share)) in c.cluster.node_views().into_iter().enumerate() {
@@ -331,7 +341,8 @@ fn slots(frame: &mut Frame, area: Rect, c: &CacheLab, node: usize, theme: &Theme
     let room = per_row * usize::from(area.height);
     let counts = matches!(store.policy(), Policy::Lfu | Policy::LfuGlobal);
     let mut spans: Vec<Span> = Vec::with_capacity(room);
-    for &(_, item) in c.recent_evictions.iter().rev().take(per_row.min(4)) {
+    let flashing = c.recent_evictions.iter().rev().filter(|e| usize::from(e.1) == node);
+    for &(_, _, item) in flashing.take(per_row.min(4)) {
         spans.push(Span::styled(format!("{:<cell$}", format!("✗{item}")), theme.notice));
     }
     let shown = room.saturating_sub(spans.len() + 1);
@@ -419,7 +430,7 @@ fn hit_chart(frame: &mut Frame, area: Rect, lab: &dyn Lab, c: &CacheLab, theme: 
         .y_bounds([0.0, 1.0])
         .paint(move |ctx| {
             if let Some(t) = theory {
-                let dash = t_max / 60.0;
+                let dash = t_max / 24.0;
                 let mut x = 0.0;
                 while x < t_max {
                     ctx.draw(&CanvasLine {
