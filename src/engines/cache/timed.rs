@@ -288,6 +288,8 @@ pub struct Counts {
     pub refused_sets: u64,
     pub coalesced: u64,
     pub updates: u64,
+    /// The most database reads of one key at once.
+    pub stampede: u32,
 }
 
 impl Counts {
@@ -335,7 +337,6 @@ pub struct CacheLab {
     pub total: Counts,
     pub dirty_lost: u64,
     pub stampede_max: u32,
-    pub stampede_last: u32,
     recent: VecDeque<Bucket>,
     /// The theory's hit ratio for the current settings, when there is one.
     theory: Option<f64>,
@@ -371,7 +372,6 @@ impl CacheLab {
             total: Counts::default(),
             dirty_lost: 0,
             stampede_max: 0,
-            stampede_last: 0,
             recent: VecDeque::new(),
             theory: None,
             recent_evictions: VecDeque::new(),
@@ -594,8 +594,8 @@ impl CacheLab {
             if f.now == 0 {
                 let burst = f.burst;
                 self.inflight.remove(&item);
-                self.stampede_last = burst;
                 self.stampede_max = self.stampede_max.max(burst);
+                self.count(|c| c.stampede = c.stampede.max(burst));
                 if burst >= STAMPEDE {
                     let detail = format!(
                         "{burst} requests queried the database for item {item} at once (its entry had expired or been deleted)"
@@ -1006,7 +1006,7 @@ impl CacheLab {
             "dirty_cached": self.dirty_cached(),
             "dirty_lost": self.dirty_lost,
             "stampede_max": self.stampede_max,
-            "stampede_last": self.stampede_last,
+            "stampede": w.stampede,
             "moved_fraction": sim::round6(self.cluster.moved_fraction),
             "anomaly_count": self.anomalies.len(),
             "total_requests": self.total.requests,

@@ -70,6 +70,10 @@ pub const LAB: LabInfo = LabInfo {
             "answers older than the origin's current version, since the last action",
         ),
         ("failed_requests", "requests that got no answer, since the last action"),
+        (
+            "failed_share",
+            "share of requests that got no answer, since the last action",
+        ),
         ("bandwidth_saved", "share of bytes served from edge copies"),
         (
             "served_expired",

@@ -632,6 +632,12 @@ impl Cdn {
         v["origin_up"] = self.origin_up.into();
         v["serve_stale"] = self.config.serve_stale.into();
         v["max_age_s"] = self.config.max_age_s.into();
+        v["failed_share"] = sim::round6(if self.window.requests > 0 {
+            self.window.failed_requests as f64 / self.window.requests as f64
+        } else {
+            0.0
+        })
+        .into();
         v["updates"] = self.updates.into();
         v["purges"] = self.purges.into();
         v["publishes"] = self.publishes.into();

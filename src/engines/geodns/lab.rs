@@ -73,6 +73,11 @@ pub const LAB: LabInfo = LabInfo {
         ),
         ("total_failed_requests", "requests that failed since the start"),
         ("dns_ttl_s", "TTL given to new DNS answers, seconds"),
+        ("window_s", "seconds since the last action"),
+        (
+            "dns_queries_per_s",
+            "DNS queries per second from resolvers, since the last action",
+        ),
         ("check_interval_s", "seconds between health checks"),
         ("down_dcs", "data centers that are down"),
     ],

@@ -130,6 +130,8 @@ pub struct GeoDns {
     /// When the latest failure happened, and the latest request that failed after it.
     failed_at: Option<Micros>,
     last_failed: Option<Micros>,
+    /// When the current window of counts started (the last action).
+    window_start: Micros,
     pub log: EventLog,
 }
 
@@ -178,6 +180,7 @@ impl GeoDns {
             shares_over_time: Vec::new(),
             failed_at: None,
             last_failed: None,
+            window_start: 0,
             log: EventLog::default(),
             dcs,
             users,
@@ -365,6 +368,7 @@ impl GeoDns {
     }
 
     pub fn new_window(&mut self) {
+        self.window_start = self.now;
         self.window = Window {
             per_dc: vec![0; self.dcs.len()],
             ..Window::default()
@@ -385,6 +389,7 @@ impl GeoDns {
             }
             serde_json::Value::Object(m)
         };
+        let window_s = self.now.saturating_sub(self.window_start) as f64 / 1e6;
         let mut healthy = serde_json::Map::new();
         let mut up = serde_json::Map::new();
         for (d, n) in names.iter().enumerate() {
@@ -404,6 +409,8 @@ impl GeoDns {
             "failover_s": self.failover_s().map(sim::round6),
             "total_failed_requests": self.total.failed_requests,
             "dns_ttl_s": self.config.dns_ttl_s,
+            "window_s": sim::round6(window_s),
+            "dns_queries_per_s": sim::round6(if window_s > 0.0 { self.window.dns_queries as f64 / window_s } else { 0.0 }),
             "check_interval_s": self.config.check_interval_s,
             "down_dcs": self.up.iter().filter(|u| !**u).count(),
             "total": {

@@ -258,7 +258,7 @@ fn draw(frame: &mut Frame, area: Rect, lab: &dyn Lab, c: &CacheLab, selected: us
             "race: slow reader {}, fix {} · stampede {} (max {}), fix {}",
             if cfg.race { "on" } else { "off" },
             cfg.race_fix.name(),
-            c.stampede_last,
+            c.window.stampede,
             c.stampede_max,
             cfg.stampede_fix.name()
         ),
