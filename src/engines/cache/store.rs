@@ -340,6 +340,14 @@ impl Store {
         }
     }
 
+    /// Every cached entry as (item, version, dirty), in slot order: O(capacity) with no
+    /// allocation, for counts a view needs every frame.
+    pub fn entries(&self) -> impl Iterator<Item = (u32, u64, bool)> + '_ {
+        (0..self.used as usize)
+            .filter(|&s| self.item[s] != NONE)
+            .map(|s| (self.item[s], self.version[s], self.dirty[s]))
+    }
+
     /// The version and dirty flag of a cached item, without counting a use or expiring it.
     pub fn peek(&self, item: u32) -> Option<(u64, bool)> {
         let slot = self.find(item);

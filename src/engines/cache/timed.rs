@@ -193,7 +193,7 @@ impl Default for CacheLabConfig {
 
 /// Bounds every setting keeps, so a scenario cannot make a replay run for minutes.
 pub const MAX_CATALOG: usize = 100_000;
-pub const MAX_CAPACITY: usize = 100_000;
+pub const MAX_CAPACITY: usize = 10_000;
 pub const MAX_RATE: f64 = 20_000.0;
 /// Concurrent database reads of one key that count as a stampede.
 pub const STAMPEDE: u32 = 20;
@@ -418,7 +418,11 @@ impl CacheLab {
         }
         let live = (0..self.config.nodes).filter(|&i| self.cluster.alive(i)).count();
         let p = self.config.workload.probabilities(self.config.catalog)?;
-        theory::policy_hit_ratio(self.config.policy, &p, self.config.capacity * live.max(1)).map(sim::round6)
+        if live == 0 {
+            // No cache node is up: every read goes to the database.
+            return Some(0.0);
+        }
+        theory::policy_hit_ratio(self.config.policy, &p, self.config.capacity * live).map(sim::round6)
     }
 
     pub fn theory_hit_ratio(&self) -> Option<f64> {
@@ -756,7 +760,7 @@ impl CacheLab {
         self.cluster
             .nodes
             .iter()
-            .map(|s| s.slots().filter(|v| v.version < self.truth[v.item as usize]).count())
+            .map(|s| s.entries().filter(|&(item, v, _)| v < self.truth[item as usize]).count())
             .sum()
     }
 
@@ -882,7 +886,7 @@ impl CacheLab {
                 if !self.cluster.alive(n) {
                     return Err(format!("{name} is already down"));
                 }
-                let lost = self.cluster.nodes[n].slots().filter(|v| v.dirty).count() as u64;
+                let lost = self.cluster.nodes[n].entries().filter(|e| e.2).count() as u64;
                 self.cluster.kill(n)?;
                 self.dirty_lost += lost;
                 self.theory = self.compute_theory();
