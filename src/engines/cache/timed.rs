@@ -760,7 +760,11 @@ impl CacheLab {
         self.cluster
             .nodes
             .iter()
-            .map(|s| s.entries().filter(|&(item, v, _)| v < self.truth[item as usize]).count())
+            .map(|s| {
+                s.entries()
+                    .filter(|&(item, v, _)| v < self.truth[item as usize])
+                    .count()
+            })
             .sum()
     }
 
