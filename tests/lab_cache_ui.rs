@@ -236,3 +236,21 @@ fn every_size_draws() {
         }
     }
 }
+
+/// A shared scenario cannot make a timed lab simulate for minutes: ten simulated days (over
+/// 150 million events in each lab) are refused before anything is built, and a minute is fine.
+#[test]
+fn a_scenario_that_would_simulate_too_long_is_refused() {
+    for (id, ok_ms, bad_ms) in [
+        ("cache", 60_000u64, 864_000_000u64),
+        ("cdn", 60_000, 864_000_000),
+        ("geodns", 60_000, 864_000_000),
+    ] {
+        let info = sdlab::engines::lab::find(id).unwrap();
+        let scenario = |ms: u64| format!("actions = [\"tick {ms}\"]\n[config]\nseed = 1\n");
+        assert!((info.check_scenario)(&scenario(ok_ms)).is_ok(), "{id}");
+        let err = (info.check_scenario)(&scenario(bad_ms)).unwrap_err();
+        assert!(err.contains("events"), "{id}: {err}");
+        assert!((info.build)(Some(&scenario(bad_ms))).is_err(), "{id}");
+    }
+}

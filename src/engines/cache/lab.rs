@@ -42,10 +42,45 @@ impl Engine for CacheLab {
     }
 }
 
+/// The most simulated events a scenario may ask a timed lab of this family to replay: about
+/// a few seconds of work, so a shared file cannot keep the app busy for minutes.
+pub const MAX_SCENARIO_EVENTS: f64 = 20_000_000.0;
+
+/// Refuses a scenario whose ticks at `per_s` events per second come to more than
+/// `MAX_SCENARIO_EVENTS` (the replay cost is the events simulated, not the actions).
+pub fn bound_events(actions: &[String], per_s: f64) -> Result<(), String> {
+    let ms: f64 = actions
+        .iter()
+        .filter_map(|a| a.strip_prefix("tick ")?.trim().parse::<f64>().ok())
+        .sum();
+    let events = ms / 1000.0 * per_s;
+    if events > MAX_SCENARIO_EVENTS {
+        return Err(format!(
+            "the scenario simulates about {events:.0} events ({:.0} s at {per_s:.0}/s): at most {MAX_SCENARIO_EVENTS:.0}",
+            ms / 1000.0
+        ));
+    }
+    Ok(())
+}
+
+/// The highest event rate a cache scenario reaches: its config's read rate or a `rate`
+/// action's, plus the most updates per second any setting allows.
+fn cache_rate(config: &CacheLabConfig, actions: &[String]) -> f64 {
+    let set = actions
+        .iter()
+        .filter_map(|a| a.strip_prefix("rate ")?.trim().parse::<f64>().ok())
+        .fold(config.rate, f64::max);
+    set + 1000.0
+}
+
 fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
     match config {
         None => Ok(Box::new(Session::<CacheLab>::new("cache", CacheLabConfig::default())?)),
-        Some(text) => from_scenario::<CacheLab>("cache", text),
+        Some(text) => {
+            let (c, actions): (CacheLabConfig, Vec<String>) = crate::engines::lab::read_scenario(text)?;
+            bound_events(&actions, cache_rate(&c, &actions))?;
+            from_scenario::<CacheLab>("cache", text)
+        }
     }
 }
 
@@ -102,6 +137,10 @@ pub const LAB: LabInfo = LabInfo {
         ("live_nodes", "cache nodes up"),
     ],
     build,
-    check_scenario: |text| crate::engines::lab::parse_scenario::<CacheLabConfig>(text)?.validate(),
+    check_scenario: |text| {
+        let (c, actions): (CacheLabConfig, Vec<String>) = crate::engines::lab::read_scenario(text)?;
+        c.validate()?;
+        bound_events(&actions, cache_rate(&c, &actions))
+    },
     ui: &crate::tui::labs::cache::CacheUi,
 };

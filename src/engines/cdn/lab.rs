@@ -44,10 +44,20 @@ impl Engine for Cdn {
     }
 }
 
+/// The config's bounds, and the replay's: requests per second from every user region.
+fn check(text: &str) -> Result<(), String> {
+    let (c, actions): (CdnConfig, Vec<String>) = crate::engines::lab::read_scenario(text)?;
+    c.validate()?;
+    crate::engines::cache::lab::bound_events(&actions, c.rate * c.users.len() as f64)
+}
+
 fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
     match config {
         None => Ok(Box::new(Session::<Cdn>::new("cdn", CdnConfig::default())?)),
-        Some(text) => from_scenario::<Cdn>("cdn", text),
+        Some(text) => {
+            check(text)?;
+            from_scenario::<Cdn>("cdn", text)
+        }
     }
 }
 
@@ -98,6 +108,6 @@ pub const LAB: LabInfo = LabInfo {
         ),
     ],
     build,
-    check_scenario: |text| crate::engines::lab::parse_scenario::<CdnConfig>(text)?.validate(),
+    check_scenario: check,
     ui: &crate::tui::labs::cdn::CdnUi,
 };

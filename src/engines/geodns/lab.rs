@@ -42,10 +42,20 @@ impl Engine for GeoDns {
     }
 }
 
+/// The config's bounds, and the replay's: requests per second from every user region.
+fn check(text: &str) -> Result<(), String> {
+    let (c, actions): (GeoDnsConfig, Vec<String>) = crate::engines::lab::read_scenario(text)?;
+    c.validate()?;
+    crate::engines::cache::lab::bound_events(&actions, c.rate * c.users.len() as f64)
+}
+
 fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
     match config {
         None => Ok(Box::new(Session::<GeoDns>::new("geodns", GeoDnsConfig::default())?)),
-        Some(text) => from_scenario::<GeoDns>("geodns", text),
+        Some(text) => {
+            check(text)?;
+            from_scenario::<GeoDns>("geodns", text)
+        }
     }
 }
 
@@ -82,6 +92,6 @@ pub const LAB: LabInfo = LabInfo {
         ("down_dcs", "data centers that are down"),
     ],
     build,
-    check_scenario: |text| crate::engines::lab::parse_scenario::<GeoDnsConfig>(text)?.validate(),
+    check_scenario: check,
     ui: &crate::tui::labs::geodns::GeoDnsUi,
 };
