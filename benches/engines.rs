@@ -357,6 +357,47 @@ fn cache(c: &mut Criterion) {
     group.finish();
 }
 
+/// Budgets (issue 15): each of the cache, CDN and geo-DNS labs draws a frame at 120×40 in
+/// ≤ 2 ms and takes a scrub step (one action back and forward again, so a replay from the
+/// nearest checkpoint) in ≤ 16 ms, after 300 clock ticks of 1.6 s (8 simulated minutes; the
+/// cache lab serves 1,000 reads/s, the CDN and geo-DNS 180 requests/s).
+fn cache_labs(c: &mut Criterion) {
+    let theme = Theme::new(ThemeName::Dark, true);
+    let mut group = c.benchmark_group("cache, CDN and geo-DNS labs");
+    group.sample_size(20);
+    for id in ["cache", "cdn", "geodns"] {
+        let info = sdlab::engines::lab::find(id).unwrap();
+        let mut lab = (info.build)(None).unwrap();
+        for i in 0..300 {
+            lab.apply("tick 1600").unwrap();
+            if i == 150 {
+                let action = match id {
+                    "cache" => "update 0",
+                    "cdn" => "purge logo.png",
+                    _ => "fail us-east",
+                };
+                lab.apply(action).unwrap();
+            }
+        }
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        group.bench_function(format!("{id}: draw a frame at 120x40"), |b| {
+            b.iter(|| {
+                terminal
+                    .draw(|f| info.ui.draw(f, f.area(), lab.as_ref(), 0, &theme))
+                    .unwrap()
+                    .area
+            })
+        });
+        group.bench_function(format!("{id}: scrub one step back and forward"), |b| {
+            b.iter(|| {
+                lab.scrub(-1);
+                lab.scrub(1)
+            })
+        });
+    }
+    group.finish();
+}
+
 fn scaling(c: &mut Criterion) {
     use sdlab::engines::autoscale::{AutoscaleConfig, Autoscaler, Curve, ScalingPolicy};
     use sdlab::engines::balancer::{Balancer, BalancerConfig, Policy};
@@ -538,6 +579,7 @@ criterion_group!(
     queue,
     queue_lab,
     cache,
+    cache_labs,
     scaling
 );
 criterion_main!(benches);

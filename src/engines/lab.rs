@@ -491,6 +491,9 @@ pub fn registry() -> &'static [LabInfo] {
         super::consensus::lab::LOCK,
         super::consensus::lab::CAP,
         super::consensus::lab::VOTER,
+        super::cdn::lab::LAB,
+        super::geodns::lab::LAB,
+        super::cache::lab::LAB,
     ]
 }
 

@@ -201,6 +201,14 @@ impl Cluster {
             .collect()
     }
 
+    pub fn alive(&self, node: usize) -> bool {
+        self.alive.get(node).copied().unwrap_or(false)
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
     pub fn sharding(&self) -> Sharding {
         self.sharding
     }

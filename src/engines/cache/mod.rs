@@ -3,9 +3,11 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod lab;
 pub mod run;
 pub mod store;
 pub mod theory;
+pub mod timed;
 pub mod workload;
 
 pub use store::{Evicted, Lookup, Policy, SlotView, Store, StoreStats, TtlMode};

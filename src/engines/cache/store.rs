@@ -106,6 +106,8 @@ pub struct Evicted {
     pub item: u32,
     /// It held a write the database has not seen yet (write-back).
     pub dirty: bool,
+    /// The version it held (what a write-back flushes on eviction).
+    pub version: u64,
 }
 
 /// A slot as a view draws it.
@@ -292,6 +294,7 @@ impl Store {
             evicted = Some(Evicted {
                 item: self.item[s],
                 dirty: self.dirty[s],
+                version: self.version[s],
             });
             self.remove_slot(victim);
             self.stats.evictions += 1;
@@ -335,6 +338,26 @@ impl Store {
                 false
             }
         }
+    }
+
+    /// Every cached entry as (item, version, dirty), in slot order: O(capacity) with no
+    /// allocation, for counts a view needs every frame.
+    pub fn entries(&self) -> impl Iterator<Item = (u32, u64, bool)> + '_ {
+        (0..self.used as usize)
+            .filter(|&s| self.item[s] != NONE)
+            .map(|s| (self.item[s], self.version[s], self.dirty[s]))
+    }
+
+    /// The version and dirty flag of a cached item, without counting a use or expiring it.
+    pub fn peek(&self, item: u32) -> Option<(u64, bool)> {
+        let slot = self.find(item);
+        (slot != NONE).then(|| (self.version[slot as usize], self.dirty[slot as usize]))
+    }
+
+    /// When a cached item expires (None: not cached, or no TTL).
+    pub fn expires_at(&self, item: u32) -> Option<Micros> {
+        let slot = self.find(item);
+        (slot != NONE && self.expires[slot as usize] != Micros::MAX).then(|| self.expires[slot as usize])
     }
 
     /// Drops an item (an invalidation). Returns whether it was cached and whether it was dirty.

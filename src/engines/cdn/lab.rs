@@ -1,4 +1,4 @@
-//! The CDN engine as a lab (not yet in the registry: its view comes with the lab UI).
+//! The CDN engine as a lab.
 
 use super::{Cdn, CdnConfig};
 use crate::engines::lab::{from_scenario, Engine, Lab, LabInfo, Session};
@@ -44,10 +44,20 @@ impl Engine for Cdn {
     }
 }
 
+/// The config's bounds, and the replay's: requests per second from every user region.
+fn check(text: &str) -> Result<(), String> {
+    let (c, actions): (CdnConfig, Vec<String>) = crate::engines::lab::read_scenario(text)?;
+    c.validate()?;
+    crate::engines::cache::lab::bound_events(&actions, c.rate * c.users.len() as f64)
+}
+
 fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
     match config {
         None => Ok(Box::new(Session::<Cdn>::new("cdn", CdnConfig::default())?)),
-        Some(text) => from_scenario::<Cdn>("cdn", text),
+        Some(text) => {
+            check(text)?;
+            from_scenario::<Cdn>("cdn", text)
+        }
     }
 }
 
@@ -70,9 +80,34 @@ pub const LAB: LabInfo = LabInfo {
             "answers older than the origin's current version, since the last action",
         ),
         ("failed_requests", "requests that got no answer, since the last action"),
+        (
+            "failed_share",
+            "share of requests that got no answer, since the last action",
+        ),
         ("bandwidth_saved", "share of bytes served from edge copies"),
+        (
+            "served_expired",
+            "expired copies served while the origin was down, since the last action",
+        ),
+        (
+            "window_s",
+            "seconds since the last action (the window the counts above cover)",
+        ),
+        ("mode", "pull or push"),
+        ("max_age_s", "Cache-Control max-age, seconds"),
+        ("origin_up", "whether the origin answers"),
+        (
+            "serve_stale",
+            "whether edges serve an expired copy when the origin is down",
+        ),
+        ("updates", "objects updated in place at the origin, in all"),
+        ("purges", "purges sent, in all"),
+        (
+            "publishes",
+            "new versions published under a new (versioned) URL, in all",
+        ),
     ],
     build,
-    check_scenario: |text| crate::engines::lab::parse_scenario::<CdnConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    check_scenario: check,
+    ui: &crate::tui::labs::cdn::CdnUi,
 };

@@ -276,6 +276,14 @@ pub struct Cdn {
     pub latency: Vec<Histogram>,
     /// Hit ratio per minute of logical time, for the chart.
     pub per_minute: Vec<(u64, u64)>,
+    /// Per user region, since the last action: (edge hits, static requests), for the map.
+    pub region_window: Vec<(u64, u64)>,
+    /// Objects updated in place, purges sent and versioned URLs published, in all.
+    pub updates: u64,
+    pub purges: u64,
+    pub publishes: u64,
+    /// When the current window of counters started (the last action).
+    window_start: Micros,
     pub log: EventLog,
 }
 
@@ -307,6 +315,11 @@ impl Cdn {
             window: Counters::default(),
             latency: vec![Histogram::default(); users.len()],
             per_minute: Vec::new(),
+            region_window: vec![(0, 0); users.len()],
+            updates: 0,
+            purges: 0,
+            publishes: 0,
+            window_start: 0,
             log: EventLog::default(),
             edges,
             users,
@@ -416,6 +429,7 @@ impl Cdn {
         };
         self.count(|c| c.static_requests += 1);
         self.per_minute[minute].1 += 1;
+        self.region_window[u].1 += 1;
         let bytes = self.config.static_kb * 1024.0;
         let max_age = us(self.config.max_age_s);
         let current = self.versions[o];
@@ -432,6 +446,7 @@ impl Cdn {
                 k.stale_served += u64::from(c.version < current);
             });
             self.per_minute[minute].0 += 1;
+            self.region_window[u].0 += 1;
             self.latency[u].add(to_edge);
             return;
         }
@@ -505,6 +520,7 @@ impl Cdn {
             ["update", name] => {
                 let o = self.object(name)?;
                 self.versions[o] += 1;
+                self.updates += 1;
                 let v = self.versions[o];
                 if self.config.mode == Mode::Push {
                     self.fan_out(|edge| Event::Push { edge, object: o, version: v });
@@ -515,6 +531,7 @@ impl Cdn {
                 let o = self.object(name)?;
                 self.fan_out(|edge| Event::Purge { edge, object: o });
                 self.shield_copies[o] = None;
+                self.purges += 1;
                 self.log.push(self.now, format!("purge {name} sent to every edge"), false);
             }
             ["publish", name] => {
@@ -522,6 +539,7 @@ impl Cdn {
                 let o = self.object(name)?;
                 self.versions[o] += 1;
                 self.urls[o] += 1;
+                self.publishes += 1;
                 self.log.push(self.now, format!("{name} published under a new URL (v{})", self.versions[o]), false);
             }
             ["origin", "down"] => {
@@ -533,6 +551,21 @@ impl Cdn {
                 self.log.push(self.now, "origin up", false);
             }
             ["serve-stale", v @ ("on" | "off")] => self.config.serve_stale = *v == "on",
+            ["mode", "push"] if self.config.mode == Mode::Pull => {
+                // Switching to push copies every object's current version to every edge, in
+                // turn over the propagation delay, as a deploy that uploads to the CDN would.
+                self.config.mode = Mode::Push;
+                for o in 0..self.config.objects {
+                    let v = self.versions[o];
+                    self.fan_out(|edge| Event::Push { edge, object: o, version: v });
+                }
+                self.log.push(self.now, "push: the origin uploads every object to every edge", false);
+            }
+            ["mode", "pull"] if self.config.mode == Mode::Push => {
+                self.config.mode = Mode::Pull;
+                self.log.push(self.now, "pull: edges fetch on a miss and keep copies for max-age", false);
+            }
+            ["mode", m @ ("push" | "pull")] => return Err(format!("the CDN is already in {m} mode")),
             ["max-age", s] => {
                 let s: f64 = s.parse().map_err(|_| format!("max-age {s:?}: not a number of seconds"))?;
                 if !(0.0..=1e8).contains(&s) {
@@ -552,7 +585,7 @@ impl Cdn {
             }
             _ => {
                 return Err(format!(
-                    "unknown action {action:?}: use update NAME, purge NAME, publish NAME, origin down|up, serve-stale on|off, max-age S or get REGION NAME"
+                    "unknown action {action:?}: use update NAME, purge NAME, publish NAME, origin down|up, serve-stale on|off, mode pull|push, max-age S or get REGION NAME"
                 ))
             }
         }
@@ -563,6 +596,8 @@ impl Cdn {
     pub fn new_window(&mut self) {
         self.window = Counters::default();
         self.latency = vec![Histogram::default(); self.users.len()];
+        self.region_window = vec![(0, 0); self.users.len()];
+        self.window_start = self.now;
     }
 
     pub fn metrics(&self) -> serde_json::Value {
@@ -595,6 +630,18 @@ impl Cdn {
         v["latency_ms"] = latency.into();
         v["time_s"] = sim::round6(self.now as f64 / 1e6).into();
         v["origin_up"] = self.origin_up.into();
+        v["serve_stale"] = self.config.serve_stale.into();
+        v["max_age_s"] = self.config.max_age_s.into();
+        v["failed_share"] = sim::round6(if self.window.requests > 0 {
+            self.window.failed_requests as f64 / self.window.requests as f64
+        } else {
+            0.0
+        })
+        .into();
+        v["updates"] = self.updates.into();
+        v["purges"] = self.purges.into();
+        v["publishes"] = self.publishes.into();
+        v["window_s"] = sim::round6(self.now.saturating_sub(self.window_start) as f64 / 1e6).into();
         v["mode"] = match self.config.mode {
             Mode::Pull => "pull",
             Mode::Push => "push",

@@ -1,4 +1,4 @@
-//! The geo-DNS engine as a lab (not yet in the registry: its view comes with the lab UI).
+//! The geo-DNS engine as a lab.
 
 use super::{GeoDns, GeoDnsConfig};
 use crate::engines::lab::{from_scenario, Engine, Lab, LabInfo, Session};
@@ -42,10 +42,20 @@ impl Engine for GeoDns {
     }
 }
 
+/// The config's bounds, and the replay's: requests per second from every user region.
+fn check(text: &str) -> Result<(), String> {
+    let (c, actions): (GeoDnsConfig, Vec<String>) = crate::engines::lab::read_scenario(text)?;
+    c.validate()?;
+    crate::engines::cache::lab::bound_events(&actions, c.rate * c.users.len() as f64)
+}
+
 fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
     match config {
         None => Ok(Box::new(Session::<GeoDns>::new("geodns", GeoDnsConfig::default())?)),
-        Some(text) => from_scenario::<GeoDns>("geodns", text),
+        Some(text) => {
+            check(text)?;
+            from_scenario::<GeoDns>("geodns", text)
+        }
     }
 }
 
@@ -63,8 +73,25 @@ pub const LAB: LabInfo = LabInfo {
             "unreplicated_writes",
             "writes a failed data center had not replicated (missing at the survivors)",
         ),
+        (
+            "stranded_share",
+            "share of resolvers whose cached answer still names a data center that is down",
+        ),
+        (
+            "failover_s",
+            "seconds from the latest failure to the last request that failed after it",
+        ),
+        ("total_failed_requests", "requests that failed since the start"),
+        ("dns_ttl_s", "TTL given to new DNS answers, seconds"),
+        ("window_s", "seconds since the last action"),
+        (
+            "dns_queries_per_s",
+            "DNS queries per second from resolvers, since the last action",
+        ),
+        ("check_interval_s", "seconds between health checks"),
+        ("down_dcs", "data centers that are down"),
     ],
     build,
-    check_scenario: |text| crate::engines::lab::parse_scenario::<GeoDnsConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    check_scenario: check,
+    ui: &crate::tui::labs::geodns::GeoDnsUi,
 };

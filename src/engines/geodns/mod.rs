@@ -127,6 +127,11 @@ pub struct GeoDns {
     pub total: Window,
     /// Per 10 s of logical time: requests per data center (for the traffic-share chart).
     pub shares_over_time: Vec<Vec<u64>>,
+    /// When the latest failure happened, and the latest request that failed after it.
+    failed_at: Option<Micros>,
+    last_failed: Option<Micros>,
+    /// When the current window of counts started (the last action).
+    window_start: Micros,
     pub log: EventLog,
 }
 
@@ -173,6 +178,9 @@ impl GeoDns {
                 ..Window::default()
             },
             shares_over_time: Vec::new(),
+            failed_at: None,
+            last_failed: None,
+            window_start: 0,
             log: EventLog::default(),
             dcs,
             users,
@@ -262,6 +270,9 @@ impl GeoDns {
             w.per_dc[dc] += 1;
             w.failed_requests += u64::from(!self.up[dc]);
         }
+        if !self.up[dc] {
+            self.last_failed = Some(self.now);
+        }
         if self.up[dc] && self.rng.random::<f64>() < self.config.write_share {
             let lag = us(self.config.replication_lag_s);
             let q = &mut self.recent_writes[dc];
@@ -291,6 +302,8 @@ impl GeoDns {
                     return Err(format!("{name} is already down"));
                 }
                 self.up[d] = false;
+                self.failed_at = Some(self.now);
+                self.last_failed = None;
                 let lag = us(self.config.replication_lag_s);
                 let now = self.now;
                 let missing = self.recent_writes[d].iter().filter(|&&t| t + lag > now).count() as u64;
@@ -310,12 +323,52 @@ impl GeoDns {
                 self.up[d] = true;
                 self.log.push(self.now, format!("{name} restored"), false);
             }
-            _ => return Err(format!("unknown action {action:?}: use fail DC or restore DC")),
+            ["dns-ttl", v] => {
+                // Answers already cached keep the TTL they were given; new ones get this one.
+                let t = seconds_in(v, "the DNS TTL", 0.0, 86_400.0)?;
+                self.config.dns_ttl_s = t;
+                self.log
+                    .push(self.now, format!("DNS TTL now {t} s for new answers"), false);
+            }
+            ["check-interval", v] => {
+                let t = seconds_in(v, "the health-check interval", 0.1, 3_600.0)?;
+                self.config.check_interval_s = t;
+                self.log
+                    .push(self.now, format!("health checks every {t} s from the next one"), false);
+            }
+            _ => {
+                return Err(format!(
+                    "unknown action {action:?}: use fail DC, restore DC, dns-ttl S or check-interval S"
+                ))
+            }
         }
         Ok(())
     }
 
+    /// Share of resolvers whose cached, unexpired answer names a data center that is down:
+    /// the users still being sent there.
+    pub fn stranded_share(&self) -> f64 {
+        let (mut stranded, mut all) = (0usize, 0usize);
+        for a in self.answers.iter().flatten() {
+            all += 1;
+            stranded += usize::from(!self.up[a.dc] && a.expires > self.now);
+        }
+        stranded as f64 / all.max(1) as f64
+    }
+
+    /// Seconds from the latest failure to the last request that failed after it (the whole
+    /// failover as users saw it, once `stranded_share` is 0).
+    pub fn failover_s(&self) -> Option<f64> {
+        let (from, to) = (self.failed_at?, self.last_failed?);
+        Some((to.saturating_sub(from)) as f64 / 1e6)
+    }
+
+    pub fn dc_count(&self) -> usize {
+        self.dcs.len()
+    }
+
     pub fn new_window(&mut self) {
+        self.window_start = self.now;
         self.window = Window {
             per_dc: vec![0; self.dcs.len()],
             ..Window::default()
@@ -336,6 +389,7 @@ impl GeoDns {
             }
             serde_json::Value::Object(m)
         };
+        let window_s = self.now.saturating_sub(self.window_start) as f64 / 1e6;
         let mut healthy = serde_json::Map::new();
         let mut up = serde_json::Map::new();
         for (d, n) in names.iter().enumerate() {
@@ -351,6 +405,14 @@ impl GeoDns {
             "up": up,
             "dns_healthy": healthy,
             "unreplicated_writes": self.unreplicated_writes,
+            "stranded_share": sim::round6(self.stranded_share()),
+            "failover_s": self.failover_s().map(sim::round6),
+            "total_failed_requests": self.total.failed_requests,
+            "dns_ttl_s": self.config.dns_ttl_s,
+            "window_s": sim::round6(window_s),
+            "dns_queries_per_s": sim::round6(if window_s > 0.0 { self.window.dns_queries as f64 / window_s } else { 0.0 }),
+            "check_interval_s": self.config.check_interval_s,
+            "down_dcs": self.up.iter().filter(|u| !**u).count(),
             "total": {
                 "requests": self.total.requests,
                 "failed_requests": self.total.failed_requests,
@@ -359,6 +421,16 @@ impl GeoDns {
             },
         })
     }
+}
+
+fn seconds_in(text: &str, what: &str, lo: f64, hi: f64) -> Result<f64, String> {
+    let v: f64 = text
+        .parse()
+        .map_err(|_| format!("{what} {text:?}: not a number of seconds"))?;
+    if !(lo..=hi).contains(&v) {
+        return Err(format!("{what} must be {lo} to {hi} seconds (got {v})"));
+    }
+    Ok(v)
 }
 
 #[cfg(test)]

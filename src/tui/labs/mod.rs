@@ -1,7 +1,10 @@
 //! The Labs screen: every live engine, opened as a sandbox. Each lab's own UI lives beside it,
 //! in `labs/<lab>.rs`.
 
+pub mod cache;
+pub mod cdn;
 pub mod consensus;
+pub mod geodns;
 pub mod multimaster;
 pub mod queue;
 pub mod replication;
