@@ -99,5 +99,5 @@ pub const LAB: LabInfo = LabInfo {
     ],
     build,
     check_scenario: |text| parse_scenario::<BalancerConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::balancer::BalancerUi,
 };

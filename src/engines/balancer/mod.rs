@@ -257,6 +257,9 @@ pub struct Server {
     epoch: u32,
     /// Counted requests routed to it.
     pub requests: u64,
+    /// Counted requests that failed on it: sent while it was down, or cut off in it by a crash
+    /// or a removal.
+    pub failed: u64,
     busy_us: f64,
     since: Micros,
 }
@@ -277,6 +280,7 @@ impl Server {
             queue: VecDeque::new(),
             epoch: 0,
             requests: 0,
+            failed: 0,
             busy_us: 0.0,
             since: now,
         }
@@ -396,6 +400,7 @@ pub struct Latency {
 pub struct ServerMetrics {
     pub name: String,
     pub requests: u64,
+    pub failed: u64,
     pub utilisation: f64,
     pub weight: u32,
     pub busy: usize,
@@ -682,6 +687,7 @@ impl Balancer {
         }
         if !self.servers[s].up {
             self.to_dead += counted as u64;
+            self.servers[s].failed += counted as u64;
             self.fail(counted);
             if !self.dead_reported[s] {
                 self.dead_reported[s] = true;
@@ -751,6 +757,7 @@ impl Balancer {
             .queue_limit
             .is_some_and(|l| self.servers[s].queue.len() >= l)
         {
+            self.servers[s].failed += u64::from(req.counted);
             self.fail(req.counted);
         } else {
             self.servers[s].queue.push_back(req);
@@ -1067,6 +1074,7 @@ impl Balancer {
         }
         let s = usize::from(self.route(req.user));
         if !self.servers[s].up {
+            self.servers[s].failed += u64::from(req.counted);
             self.fail(req.counted);
         } else {
             self.enqueue(s, req);
@@ -1155,7 +1163,9 @@ impl Balancer {
         } else {
             0
         };
-        self.failed += counted_busy + lost.iter().filter(|r| r.counted).count() as u64;
+        let here = counted_busy + lost.iter().filter(|r| r.counted).count() as u64;
+        self.servers[s].failed += here;
+        self.failed += here;
         busy + lost.len()
     }
 
@@ -1354,6 +1364,7 @@ impl Balancer {
                 ServerMetrics {
                     name: s.name.clone(),
                     requests: s.requests,
+                    failed: s.failed,
                     utilisation: if window > 0.0 {
                         round6(busy / (window * self.config.concurrency as f64))
                     } else {
@@ -1463,6 +1474,10 @@ mod tests {
             m.requests_to_dead_server
         );
         assert_eq!(b.anomalies()[0].kind, "request_to_dead_server");
+        // Sent to s2 while it was dead, or cut off in it by the crash: every failure was on s2.
+        assert_eq!(m.per_server[1].failed, m.failed);
+        assert!(m.failed >= m.requests_to_dead_server);
+        assert_eq!(m.per_server[0].failed + m.per_server[2].failed, 0);
         b.apply_text("revive s2").unwrap();
         b.run_until(80 * 1_000_000);
         assert!(
