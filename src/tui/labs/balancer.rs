@@ -44,6 +44,7 @@ pub const HINTS: &[KeyHint] = &[
     hint("e", "sessions"),
     hint("f", "spike ×3"),
     more("+/-", "arrival rate up / down by 5 requests a second"),
+    more("v/V", "scale up / down: every server twice / half as fast (service rate μ ×2 / ÷2)"),
     more("c", "health check: every 5 s ×2 → 10 s ×3 → 30 s ×2 → off"),
     more("W", "the selected server's weight (for wrr): 1 → 2 → 3 → 1"),
     more("click", "select a server"),
@@ -119,6 +120,11 @@ impl LabUi for BalancerUi {
                 format!("sessions {next}")
             }
             KeyCode::Char('f') => "spike 3 30".to_string(),
+            KeyCode::Char('v') => format!("service {}", b.config.service * 2.0),
+            KeyCode::Char('V') if b.config.service <= 1.0 => {
+                return LabKey::Message("μ is 1 request a second: the smallest machine here".into())
+            }
+            KeyCode::Char('V') => format!("service {}", b.config.service / 2.0),
             KeyCode::Char('+') => format!("arrival {}", b.config.arrival + 5.0),
             KeyCode::Char('-') if b.config.arrival <= 0.0 => {
                 return LabKey::Message("no traffic already".into())
