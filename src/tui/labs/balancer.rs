@@ -186,7 +186,7 @@ fn layout(area: Rect, servers: usize, selected: usize) -> Layout {
     let offset = if selected >= shown { selected + 1 - shown } else { 0 };
     let rest = area.height.saturating_sub(HEADER_ROWS);
     // The queue bar gets what the chart and log leave; the columns take about half the rest.
-    let columns_height = (rest / 2 + 2).clamp(NUMBER_ROWS + 2, NUMBER_ROWS + 9).min(rest);
+    let columns_height = (rest / 2 + 2).clamp(NUMBER_ROWS + 4, NUMBER_ROWS + 9).min(rest);
     Layout {
         first_x,
         col_w,
@@ -255,10 +255,11 @@ fn header_lines(m: &BalancerMetrics, b: &Balancer, theme: &Theme) -> Vec<Line<'s
         Span::styled(format!("{} · sessions {} ", m.policy, m.sessions), theme.title),
         Span::styled(
             format!(
-                "· λ {} req/s · μ {} req/s × {} servers · load {:.2}",
+                "· λ {} req/s · μ {} req/s × {} server{} · load {:.2}",
                 m.arrival,
                 m.service,
                 m.servers,
+                if m.servers == 1 { "" } else { "s" },
                 m.offered_load.min(99.0)
             ),
             theme.dim,
