@@ -867,7 +867,9 @@ impl BalancerAction {
             ["service", r] => {
                 let r = num(r)?;
                 if !(r > 0.0 && r <= 1e6) {
-                    return Err(format!("the service rate must be above 0 and at most 1,000,000 (got {r})"));
+                    return Err(format!(
+                        "the service rate must be above 0 and at most 1,000,000 (got {r})"
+                    ));
                 }
                 BalancerAction::Service(r)
             }

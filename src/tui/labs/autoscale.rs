@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::timeline::{event_log, short, time_chart, time_chart_with_levels};
+use super::timeline::{short, time_chart, time_chart_with_levels};
 use crate::engines::autoscale::{Autoscaler, Curve, ScalingPolicy};
 use crate::engines::lab::{Lab, Session};
 use crate::theme::Theme;
@@ -18,11 +18,23 @@ use crate::tui::keys::{hint, more, KeyHint};
 use crate::tui::lab::{LabKey, LabUi};
 
 pub const LEGEND: &[(&str, &str)] = &[
-    ("hh:mm", "simulated time of day; one second of playback at ×1 is ten minutes"),
-    ("in service", "instances serving; warming ones are paid for but serve nobody yet"),
+    (
+        "hh:mm",
+        "simulated time of day; one second of playback at ×1 is ten minutes",
+    ),
+    (
+        "in service",
+        "instances serving; warming ones are paid for but serve nobody yet",
+    ),
     ("desired", "the size the policy (or a schedule) asked for"),
-    ("cpu chart", "average CPU each minute; dashed lines are the policy's thresholds"),
-    ("p99 chart", "99th percentile response time each minute; the dashed line is the target"),
+    (
+        "cpu chart",
+        "average CPU of the latest minute at each clock step; dashed lines are the policy's thresholds",
+    ),
+    (
+        "p99 chart",
+        "the latest minute's 99th percentile response time at each clock step; dashed: the target",
+    ),
     ("in breach", "minutes whose p99 was above the target"),
     ("cost", "instance-hours so far at the price per hour, warm-up included"),
     ("⚠ in the log", "a broken guarantee"),
@@ -34,8 +46,14 @@ pub const HINTS: &[KeyHint] = &[
     hint("f", "spike"),
     hint("P", "pre-scale"),
     hint("+/-", "desired ±5"),
-    more("o", "scaling policy: target 60% → target 70% → step 70/80/90% → simple 80% +2"),
-    more("c", "traffic: steady 10K/min → daily cycle → Black Friday → steady 500K/min"),
+    more(
+        "o",
+        "scaling policy: target 60% → target 70% → step 70/80/90% → simple 80% +2",
+    ),
+    more(
+        "c",
+        "traffic: steady 10K/min → daily cycle → Black Friday → steady 500K/min",
+    ),
     more("f", "a spike now: three times the traffic for ten minutes"),
     more(
         "P",
@@ -167,11 +185,12 @@ fn draw(frame: &mut Frame, area: Rect, lab: &dyn Lab, a: &Autoscaler, theme: &Th
         ),
     ];
     if a.backlog() >= 1.0 {
-        first.push(Span::styled(
-            format!(" · backlog {}", short(a.backlog())),
-            theme.notice,
-        ));
+        first.push(Span::styled(format!(" · backlog {}", short(a.backlog())), theme.notice));
     }
+    first.push(Span::styled(
+        format!(" · peak {} · {} scalings", s.max_instances, s.scaling_actions),
+        theme.dim,
+    ));
     let breach_style = if s.sla_breach_minutes > 0 {
         theme.notice.add_modifier(Modifier::BOLD)
     } else {
@@ -193,17 +212,10 @@ fn draw(frame: &mut Frame, area: Rect, lab: &dyn Lab, a: &Autoscaler, theme: &Th
     ]);
     let third = Line::from(vec![
         Span::styled(format!("cost ${:.2}", s.cost), theme.accent),
-        Span::styled(
-            format!(" (fixed at peak ${:.2})", s.cost_fixed_at_peak),
-            theme.dim,
-        ),
+        Span::styled(format!(" (fixed at peak ${:.2})", s.cost_fixed_at_peak), theme.dim),
         Span::styled(
             format!(" · in breach {} min (p99 > {} ms)", s.sla_breach_minutes, c.sla_ms),
             breach_style,
-        ),
-        Span::styled(
-            format!(" · peak {} · {} scalings", s.max_instances, s.scaling_actions),
-            theme.dim,
         ),
     ]);
     frame.render_widget(
@@ -233,7 +245,11 @@ fn draw(frame: &mut Frame, area: Rect, lab: &dyn Lab, a: &Autoscaler, theme: &Th
             let r = Rect {
                 x: area.x + w * i as u16,
                 y: top,
-                width: if i == 2 { area.width - 2 * w } else { w.saturating_sub(1) },
+                width: if i == 2 {
+                    area.width - 2 * w
+                } else {
+                    w.saturating_sub(1)
+                },
                 height: charts_h,
             };
             chart(frame, r, lab, name, unit, *color, levels, theme);
@@ -252,21 +268,51 @@ fn draw(frame: &mut Frame, area: Rect, lab: &dyn Lab, a: &Autoscaler, theme: &Th
         }
     }
     if log_h > 0 {
-        event_log(
-            frame,
-            Rect {
-                y: top + charts_h,
-                height: log_h,
-                ..area
-            },
-            a.log.entries(),
-            theme,
-        );
+        let log = Rect {
+            y: top + charts_h,
+            height: log_h,
+            ..area
+        };
+        day_log(frame, log, a, theme);
     }
 }
 
+/// The event log with times of day: `t=47880.00 s` says nothing on a day-long run, `13:18` does.
+fn day_log(frame: &mut Frame, area: Rect, a: &Autoscaler, theme: &Theme) {
+    let rows = usize::from(area.height);
+    let mut lines: Vec<Line> = a
+        .log
+        .entries()
+        .rev()
+        .take(rows)
+        .map(|e| {
+            let style = if e.anomaly {
+                theme.notice.add_modifier(Modifier::BOLD)
+            } else {
+                theme.text
+            };
+            Line::from(vec![
+                Span::styled(format!("{:>8} ", clock((e.at_ms / 1000.0) as u64)), theme.dim),
+                Span::styled(if e.anomaly { "⚠ " } else { "  " }, style),
+                Span::styled(e.text.clone(), style),
+            ])
+        })
+        .collect();
+    lines.reverse();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
 #[allow(clippy::too_many_arguments)]
-fn chart(frame: &mut Frame, r: Rect, lab: &dyn Lab, name: &str, unit: &str, color: Color, levels: &[f64], theme: &Theme) {
+fn chart(
+    frame: &mut Frame,
+    r: Rect,
+    lab: &dyn Lab,
+    name: &str,
+    unit: &str,
+    color: Color,
+    levels: &[f64],
+    theme: &Theme,
+) {
     if levels.is_empty() {
         time_chart(frame, r, lab, name, unit, color, theme);
     } else {

@@ -18,8 +18,14 @@ use crate::tui::keys::{hint, more, KeyHint};
 use crate::tui::lab::{LabKey, LabUi};
 
 pub const LEGEND: &[(&str, &str)] = &[
-    ("LB", "the balancer and its routing policy; • marks the server the latest request went to"),
-    ("column", "one server: its queue bar (requests in service and waiting), then numbers"),
+    (
+        "LB",
+        "the balancer and its routing policy; • marks the server the latest request went to",
+    ),
+    (
+        "column",
+        "one server: its queue bar (requests in service and waiting), then numbers",
+    ),
     ("util", "share of time the server was busy since the start"),
     ("req / fail", "requests sent to the server, and those that failed there"),
     (
@@ -29,9 +35,18 @@ pub const LEGEND: &[(&str, &str)] = &[
     ("out", "down and out of rotation (the health check caught it)"),
     ("new", "up, waiting to pass the health check before it gets traffic"),
     ("slow×k", "the server takes k times as long per request"),
-    ("load", "arrival rate over the capacity of the servers up; 1 or more is unstable"),
-    ("theory", "what queueing theory predicts for this setting, where a model applies"),
-    ("chart", "99th percentile response time over simulated time; the white line is now"),
+    (
+        "load",
+        "arrival rate over the capacity of the servers up; 1 or more is unstable",
+    ),
+    (
+        "theory",
+        "what queueing theory predicts for this setting, where a model applies",
+    ),
+    (
+        "chart",
+        "99th percentile response time over simulated time; the white line is now",
+    ),
     ("⚠ in the log", "a request sent to a dead server, or a user logged out"),
 ];
 
@@ -44,7 +59,10 @@ pub const HINTS: &[KeyHint] = &[
     hint("e", "sessions"),
     hint("f", "spike ×3"),
     more("+/-", "arrival rate up / down by 5 requests a second"),
-    more("v/V", "scale up / down: every server twice / half as fast (service rate μ ×2 / ÷2)"),
+    more(
+        "v/V",
+        "scale up / down: every server twice / half as fast (service rate μ ×2 / ÷2)",
+    ),
     more("c", "health check: every 5 s ×2 → 10 s ×3 → 30 s ×2 → off"),
     more("W", "the selected server's weight (for wrr): 1 → 2 → 3 → 1"),
     more("click", "select a server"),
@@ -126,18 +144,20 @@ impl LabUi for BalancerUi {
             }
             KeyCode::Char('V') => format!("service {}", b.config.service / 2.0),
             KeyCode::Char('+') => format!("arrival {}", b.config.arrival + 5.0),
-            KeyCode::Char('-') if b.config.arrival <= 0.0 => {
-                return LabKey::Message("no traffic already".into())
-            }
+            KeyCode::Char('-') if b.config.arrival <= 0.0 => return LabKey::Message("no traffic already".into()),
             KeyCode::Char('-') => format!("arrival {}", (b.config.arrival - 5.0).max(0.0)),
             KeyCode::Char('c') => {
                 let h = b.config.health;
-                match (h.interval_s, h.unhealthy) {
-                    (i, _) if i == 0.0 => "health 5 2".to_string(),
-                    (i, 2) if i == 5.0 => "health 10 3".to_string(),
-                    (i, 3) if i == 10.0 => "health 30 2".to_string(),
-                    _ => "health off".to_string(),
-                }
+                let next = if h.interval_s == 0.0 {
+                    "health 5 2"
+                } else if (h.interval_s, h.unhealthy) == (5.0, 2) {
+                    "health 10 3"
+                } else if (h.interval_s, h.unhealthy) == (10.0, 3) {
+                    "health 30 2"
+                } else {
+                    "health off"
+                };
+                next.to_string()
             }
             _ => return LabKey::Unhandled,
         };
@@ -181,7 +201,11 @@ const NUMBER_ROWS: u16 = 4;
 fn layout(area: Rect, servers: usize, selected: usize) -> Layout {
     let col_w: u16 = 10;
     let first_x = area.x + LB_W.min(area.width);
-    let fit = usize::from(area.width.saturating_sub(LB_W) / col_w).max(1);
+    let mut fit = usize::from(area.width.saturating_sub(LB_W) / col_w).max(1);
+    if servers > fit {
+        // Room for the `11–16/40` that says more servers are off screen.
+        fit = usize::from(area.width.saturating_sub(LB_W + 10) / col_w).max(1);
+    }
     let shown = fit.min(servers);
     let offset = if selected >= shown { selected + 1 - shown } else { 0 };
     let rest = area.height.saturating_sub(HEADER_ROWS);
@@ -287,9 +311,7 @@ fn header_lines(m: &BalancerMetrics, b: &Balancer, theme: &Theme) -> Vec<Line<'s
     let checks = if health.interval_s > 0.0 {
         format!(
             "health check every {} s: out after {} fails, in after {}",
-            health.interval_s,
-            health.unhealthy,
-            health.healthy
+            health.interval_s, health.unhealthy, health.healthy
         )
     } else {
         "health checks off".to_string()
@@ -307,10 +329,7 @@ fn header_lines(m: &BalancerMetrics, b: &Balancer, theme: &Theme) -> Vec<Line<'s
     if !m.stable {
         third.insert(
             0,
-            Span::styled(
-                "unstable (λ ≥ C·μ) · ",
-                theme.notice.add_modifier(Modifier::BOLD),
-            ),
+            Span::styled("unstable (λ ≥ C·μ) · ", theme.notice.add_modifier(Modifier::BOLD)),
         );
     }
     vec![Line::from(first), second, Line::from(third)]
@@ -335,12 +354,7 @@ fn column_lines(
         .map(|(k, &i)| (k, &m.per_server[i]))
         .collect();
     // Bars share one scale so columns compare; at least 4 so one request is not a full bar.
-    let scale = shown
-        .iter()
-        .map(|(_, s)| s.busy + s.queued)
-        .max()
-        .unwrap_or(0)
-        .max(4);
+    let scale = shown.iter().map(|(_, s)| s.busy + s.queued).max().unwrap_or(0).max(4);
     // Flashes twice a simulated second, so a paused lab shows one phase and snapshots are stable.
     let flash_on = (b.now() / 500_000).is_multiple_of(2);
     let last = b.last_routed();
@@ -427,7 +441,7 @@ fn column_lines(
     if ids.len() > l.shown {
         if let Some(line) = lines.get_mut(0) {
             line.push(Span::styled(
-                format!("{}–{} of {}", l.offset + 1, l.offset + l.shown, ids.len()),
+                format!("{}–{}/{}", l.offset + 1, l.offset + l.shown, ids.len()),
                 theme.dim,
             ));
         }
