@@ -37,28 +37,28 @@ pub const LEGEND: &[(&str, &str)] = &[
     ),
     ("in breach", "minutes whose p99 was above the target"),
     ("cost", "instance-hours so far at the price per hour, warm-up included"),
+    (
+        "policies (o)",
+        "target 60% → target 70% → step (70/80/90% add 1/2/5) → simple (80% adds 2)",
+    ),
+    (
+        "curves (c)",
+        "steady 10K/min → daily cycle → Black Friday → steady 500K/min",
+    ),
+    ("spike (f)", "three times the traffic for ten minutes"),
+    (
+        "pre-scale (P)",
+        "at least 150 instances from 07:30 to 12:00, then the old minimum",
+    ),
     ("⚠ in the log", "a broken guarantee"),
 ];
 
 pub const HINTS: &[KeyHint] = &[
     hint("o", "policy"),
     hint("c", "traffic curve"),
-    hint("f", "spike"),
+    hint("f", "spike ×3"),
     hint("P", "pre-scale"),
     hint("+/-", "desired ±5"),
-    more(
-        "o",
-        "scaling policy: target 60% → target 70% → step 70/80/90% → simple 80% +2",
-    ),
-    more(
-        "c",
-        "traffic: steady 10K/min → daily cycle → Black Friday → steady 500K/min",
-    ),
-    more("f", "a spike now: three times the traffic for ten minutes"),
-    more(
-        "P",
-        "schedule a pre-scale: at least 150 instances from 07:30 to 12:00 (before the peak)",
-    ),
     more("W", "instance warm-up: 120 s → 300 s → 0 s"),
 ];
 
