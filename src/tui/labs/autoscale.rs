@@ -188,7 +188,12 @@ fn draw(frame: &mut Frame, area: Rect, lab: &dyn Lab, a: &Autoscaler, theme: &Th
         first.push(Span::styled(format!(" · backlog {}", short(a.backlog())), theme.notice));
     }
     first.push(Span::styled(
-        format!(" · peak {} · {} scalings", s.max_instances, s.scaling_actions),
+        format!(
+            " · peak {} · {} scaling{}",
+            s.max_instances,
+            s.scaling_actions,
+            if s.scaling_actions == 1 { "" } else { "s" }
+        ),
         theme.dim,
     ));
     let breach_style = if s.sla_breach_minutes > 0 {
