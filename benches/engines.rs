@@ -568,6 +568,50 @@ fn consensus_frames(c: &mut Criterion) {
     group.finish();
 }
 
+/// Budgets (issue 13): a frame of the balancer or autoscale lab ≤ 2 ms, a scrub step ≤ 16 ms.
+/// Each lab has a history of ticks at ×64 ending one short of a checkpoint, so stepping back
+/// one replays the most actions a scrub step ever replays (31).
+fn scaling_ui(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scaling lab UI");
+    let theme = Theme::new(ThemeName::Dark, true);
+    // ×64: 6.4 s of a balancer, 64 minutes of an autoscaling day per tick.
+    for (id, tick_ms, ticks) in [("balancer", 6_400u64, 319usize), ("autoscale", 3_840_000, 63)] {
+        let info = sdlab::engines::lab::find(id).unwrap();
+        let mut lab = (info.build)(None).unwrap();
+        if id == "balancer" {
+            lab.apply("slow s3 4").unwrap();
+            lab.apply("crash s2 @100").unwrap();
+        } else {
+            lab.apply("curve blackfriday").unwrap();
+        }
+        for _ in 0..ticks - lab.log().len() {
+            lab.apply(&format!("tick {tick_ms}")).unwrap();
+        }
+        let lab = std::cell::RefCell::new(lab);
+        for (w, h) in [(120, 40), (200, 60)] {
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            group.bench_function(format!("{id}: draw a frame at {w}x{h}"), |b| {
+                b.iter(|| {
+                    let lab = lab.borrow();
+                    terminal
+                        .draw(|f| info.ui.draw(f, f.area(), lab.as_ref(), 1, &theme))
+                        .unwrap()
+                        .area
+                })
+            });
+        }
+        group.bench_function(format!("{id}: scrub one step back and forward again"), |b| {
+            b.iter(|| {
+                let mut lab = lab.borrow_mut();
+                let back = lab.scrub(-1);
+                let forward = lab.scrub(1);
+                (back, forward)
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     lookups,
@@ -580,6 +624,7 @@ criterion_group!(
     queue_lab,
     cache,
     cache_labs,
-    scaling
+    scaling,
+    scaling_ui
 );
 criterion_main!(benches);

@@ -27,9 +27,12 @@ fn bench(c: &mut Criterion) {
         ("help", "?"),
         (
             "replication lab, busy",
-            "b <down> <enter> L . . . . . . . . . . . . . . . . . . . .",
+            "b <down> <down> <down> <down> <down> <enter> L . . . . . . . . . . . . . . . . . . . .",
         ),
-        ("multi-master lab", "b <down> <down> <enter> 1 <right> 1 . i"),
+        (
+            "multi-master lab",
+            "b <down> <down> <down> <down> <down> <down> <enter> 1 <right> 1 . i",
+        ),
     ];
     for (name, keys) in screens {
         let mut app = app();

@@ -209,3 +209,33 @@ fn bad_arguments_are_one_line_errors() {
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_pre_scale_raises_the_floor_for_its_window_then_puts_it_back() {
+    // Black Friday under target tracking at 60%: the pre-scale the lab's P key schedules keeps
+    // at least 150 instances from 07:30, so the ramp at 08:00 meets warm capacity; at 12:00 the
+    // floor returns to the group's own minimum and tracking alone sizes the group.
+    let mut a = Autoscaler::new(black_friday("target:60")).unwrap();
+    a.apply_text("prescale 07:30-12:00 150").unwrap();
+    assert_eq!(a.config.schedule.len(), 2);
+    a.run(7 * 3600 + 1800 + 1);
+    assert_eq!(a.config.min, 150);
+    assert!(a.desired() >= 150);
+    a.run(4 * 3600 + 1800);
+    assert_eq!(a.config.min, 3, "back to the group's minimum at noon");
+    let mut without = Autoscaler::new(black_friday("target:60")).unwrap();
+    without.run(12 * 3600);
+    assert!(
+        a.summary().sla_breach_minutes * 4 < without.summary().sla_breach_minutes,
+        "{} vs {}",
+        a.summary().sla_breach_minutes,
+        without.summary().sla_breach_minutes
+    );
+    for bad in [
+        "prescale 12:00-07:30 150",
+        "prescale 07:30 150",
+        "prescale 07:30-12:00 500",
+    ] {
+        assert!(a.apply_text(bad).is_err(), "{bad}");
+    }
+}

@@ -258,3 +258,26 @@ fn cli_rejects_bad_arguments_in_one_line() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn round_robin_ignores_a_slow_server_and_least_connections_does_not() {
+    // Round robin sends every third request to s3 whatever its speed (the definition of the
+    // rotation); least connections sends it roughly its share of capacity, 2.5 of 22.5 req/s,
+    // because its requests stay open four times as long.
+    let share = |policy: Policy| {
+        let mut b = Balancer::new(BalancerConfig {
+            arrival: 15.0,
+            policy,
+            ..BalancerConfig::default()
+        })
+        .unwrap();
+        b.apply_text("slow s3 4").unwrap();
+        b.run_until(300 * 1_000_000);
+        let m = b.metrics();
+        m.per_server[2].requests as f64 / m.requests as f64
+    };
+    let rr = share(Policy::Rr);
+    assert!((rr - 1.0 / 3.0).abs() < 0.002, "{rr}");
+    let least = share(Policy::Least);
+    assert!((0.08..0.2).contains(&least), "{least}");
+}

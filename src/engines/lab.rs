@@ -18,6 +18,10 @@ pub trait Engine: Sized {
     /// every event due by then. `tick(a)` then `tick(b)` must equal `tick(a + b)`: saved scenarios
     /// merge runs of ticks.
     fn tick(&mut self, _ms: u64) {}
+    /// Simulated milliseconds the lab's clock advances per millisecond of playback: 1 for a
+    /// balancer measured in seconds, more for an engine whose story takes a day (the clock's
+    /// ticks still log simulated time, so replay is unchanged).
+    const TIME_SCALE: u64 = 1;
     /// The engine's logical time, in milliseconds.
     fn now_ms(&self) -> u64 {
         0
@@ -96,6 +100,10 @@ pub trait Lab {
     fn timed(&self) -> bool;
     /// Logical time in milliseconds.
     fn now_ms(&self) -> u64;
+    /// Simulated milliseconds per millisecond of the clock's playback (`Engine::TIME_SCALE`).
+    fn time_scale(&self) -> u64 {
+        1
+    }
     /// The time scrubber: moves the cut between the actions in effect and the ones undone by
     /// scrubbing, by `delta` actions, and replays. Returns (position, length of the history).
     fn scrub(&mut self, delta: isize) -> (usize, usize);
@@ -317,6 +325,10 @@ impl<E: Engine + 'static> Lab for Session<E> {
         self.engine.now_ms()
     }
 
+    fn time_scale(&self) -> u64 {
+        E::TIME_SCALE
+    }
+
     fn scrub(&mut self, delta: isize) -> (usize, usize) {
         let total = self.log.len() + self.future.len();
         let target = self.log.len().saturating_add_signed(delta).min(total);
@@ -480,20 +492,24 @@ pub fn parse_scenario<C: DeserializeOwned>(text: &str) -> Result<C, String> {
     Ok(s.config)
 }
 
+/// Every lab, in the order the Labs screen lists them: the ring first, then the others in the
+/// order of the modules they serve.
 pub fn registry() -> &'static [LabInfo] {
     &[
         super::ring::lab::LAB,
+        super::balancer::lab::LAB,
+        super::autoscale::lab::LAB,
+        super::cache::lab::LAB,
+        super::cdn::lab::LAB,
         super::replication::lab::LAB,
         super::replication::multimaster::lab::LAB,
         super::queue::lab::LAB,
+        super::geodns::lab::LAB,
         super::consensus::lab::QUORUM,
+        super::consensus::lab::VOTER,
         super::consensus::lab::ELECTION,
         super::consensus::lab::LOCK,
         super::consensus::lab::CAP,
-        super::consensus::lab::VOTER,
-        super::cdn::lab::LAB,
-        super::geodns::lab::LAB,
-        super::cache::lab::LAB,
     ]
 }
 

@@ -193,7 +193,13 @@ impl LabPane {
         if !self.running() {
             return false;
         }
-        self.apply(&format!("tick {}", self.clock.tick_ms()))
+        self.apply(&format!("tick {}", self.step_ms()))
+    }
+
+    /// Simulated milliseconds one tick (or one `.`) advances: the clock's speed times the lab's
+    /// time scale.
+    fn step_ms(&self) -> u64 {
+        self.clock.tick_ms().saturating_mul(self.lab.time_scale().max(1))
     }
 
     /// Keys of a timed lab's clock; returns (handled, changed).
@@ -205,7 +211,7 @@ impl LabPane {
             }
             KeyCode::Char('.') => {
                 self.clock.running = false;
-                (true, self.apply(&format!("tick {}", self.clock.tick_ms())))
+                (true, self.apply(&format!("tick {}", self.step_ms())))
             }
             KeyCode::Char('[') | KeyCode::Char(']') => {
                 let up = key.code == KeyCode::Char(']');

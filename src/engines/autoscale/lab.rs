@@ -8,7 +8,8 @@ const CHART_MINUTES: usize = 240;
 
 impl Autoscaler {
     /// `policy P`, `curve C`, `min N`, `max N`, `desired N`, `cooldown S`, `warmup S`,
-    /// `schedule HH:MM min=N,…`, `spike FACTOR SECONDS`. On an error nothing changes.
+    /// `schedule HH:MM min=N,…`, `prescale HH:MM-HH:MM N`, `spike FACTOR SECONDS`. On an error
+    /// nothing changes.
     pub fn apply_text(&mut self, text: &str) -> Result<(), String> {
         let words: Vec<&str> = text.split_whitespace().collect();
         let whole = |s: &str| s.parse::<u64>().map_err(|_| format!("{s:?} is not a whole number"));
@@ -27,6 +28,23 @@ impl Autoscaler {
                 }
                 self.resize_now(n);
                 return Ok(());
+            }
+            ["prescale", window, n] => {
+                // A known peak: raise the floor for a window of the day, then put it back.
+                let (from, to) = window
+                    .split_once('-')
+                    .ok_or_else(|| format!("{window:?}: write HH:MM-HH:MM"))?;
+                let n = whole(n)? as u32;
+                let start = Scheduled::parse(&format!("{from} min={n}"))?;
+                let end = Scheduled::parse(&format!("{to} min={}", config.min))?;
+                if end.at_s <= start.at_s {
+                    return Err(format!("{window:?}: the window must end after it starts"));
+                }
+                if n > config.max {
+                    return Err(format!("a pre-scale to {n} is above max {}", config.max));
+                }
+                config.schedule.extend([start, end]);
+                config.schedule.sort_by_key(|s| s.at_s);
             }
             ["schedule", rest @ ..] => {
                 let s = Scheduled::parse(&rest.join(" "))?;
@@ -65,6 +83,9 @@ impl Autoscaler {
 impl Engine for Autoscaler {
     type Config = AutoscaleConfig;
     const TIMED: bool = true;
+    // One second of playback is ten simulated minutes, so a day plays in under two and a half
+    // minutes at ×1 and in seconds at ×64; ticks still log simulated milliseconds.
+    const TIME_SCALE: u64 = 600;
 
     fn build(config: &AutoscaleConfig) -> Result<Autoscaler, String> {
         Autoscaler::new(config.clone())
@@ -93,6 +114,7 @@ impl Engine for Autoscaler {
         v["p99_ms"] = last.map_or(0.0, |m| m.p99_ms).into();
         v["load_per_min"] = self.load_now().into();
         v["backlog"] = self.backlog().round().into();
+        v["scheduled_actions"] = self.config.schedule.len().into();
         v["thresholds"] = serde_json::to_value(self.config.policy.thresholds()).unwrap_or_default();
         let n = self.minutes.len();
         v["history"] = serde_json::to_value(&self.minutes[n.saturating_sub(CHART_MINUTES)..]).unwrap_or_default();
@@ -134,6 +156,7 @@ pub const LAB: LabInfo = LabInfo {
     metrics: &[
         ("policy", "target:T, step:… or simple:T=+N"),
         ("curve", "steady:REQ_PER_MIN, daily or blackfriday"),
+        ("time_s", "simulated seconds since midnight of the first day"),
         ("instances", "instances in service now"),
         ("warming", "instances launched, not yet serving"),
         ("desired", "the size the group is heading for"),
@@ -144,8 +167,11 @@ pub const LAB: LabInfo = LabInfo {
         ("cost", "money spent so far"),
         ("cost_fixed_at_peak", "what the peak's instances would have cost all along"),
         ("scaling_actions", "times the group changed size"),
+        ("scheduled_actions", "scheduled changes of the group's bounds (a pre-scale is two)"),
+        ("load_per_min", "traffic now, requests per minute"),
+        ("backlog", "requests waiting for an instance"),
     ],
     build,
     check_scenario: |text| parse_scenario::<AutoscaleConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::autoscale::AutoscaleUi,
 };

@@ -35,6 +35,7 @@ impl Engine for Balancer {
         v["p99_ms"] = m.response_ms.p99.into();
         v["mean_response_ms"] = m.response_ms.mean.into();
         v["in_rotation"] = m.per_server.iter().filter(|s| s.in_rotation).count().into();
+        v["slowest_share"] = slowest_share(&m).into();
         let n = self.log.entries().len();
         v["events"] = serde_json::to_value(
             self.log
@@ -65,6 +66,20 @@ impl Engine for Balancer {
     }
 }
 
+/// The share of all requests that the slowest server (the one with the largest slow-down, if
+/// any is slowed) received: a third under round robin over three, whatever its speed.
+fn slowest_share(m: &super::BalancerMetrics) -> f64 {
+    let slowest = m
+        .per_server
+        .iter()
+        .filter(|s| !s.removed && s.slow > 1.0)
+        .max_by(|a, b| a.slow.total_cmp(&b.slow));
+    match slowest {
+        Some(s) if m.requests > 0 => crate::engines::sim::round6(s.requests as f64 / m.requests as f64),
+        _ => 0.0,
+    }
+}
+
 fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
     match config {
         None => Ok(Box::new(Session::<Balancer>::new(
@@ -84,6 +99,9 @@ pub const LAB: LabInfo = LabInfo {
         ("sessions", "where sessions live: memory, shared or jwt"),
         ("servers", "servers not removed"),
         ("in_rotation", "servers the balancer sends traffic to"),
+        ("service", "service rate μ of one server, requests per second"),
+        ("arrival", "arrival rate λ now, requests per second"),
+        ("slowest_share", "share of all requests sent to the slowed server (0 when none is slow)"),
         ("offered_load", "arrival rate over the capacity of the servers up"),
         ("stable", "whether the servers up can keep up (offered load below 1)"),
         ("requests", "requests sent"),
@@ -99,5 +117,5 @@ pub const LAB: LabInfo = LabInfo {
     ],
     build,
     check_scenario: |text| parse_scenario::<BalancerConfig>(text)?.validate(),
-    ui: &crate::tui::lab::MetricsUi,
+    ui: &crate::tui::labs::balancer::BalancerUi,
 };

@@ -257,6 +257,9 @@ pub struct Server {
     epoch: u32,
     /// Counted requests routed to it.
     pub requests: u64,
+    /// Counted requests that failed on it: sent while it was down, or cut off in it by a crash
+    /// or a removal.
+    pub failed: u64,
     busy_us: f64,
     since: Micros,
 }
@@ -277,6 +280,7 @@ impl Server {
             queue: VecDeque::new(),
             epoch: 0,
             requests: 0,
+            failed: 0,
             busy_us: 0.0,
             since: now,
         }
@@ -396,6 +400,7 @@ pub struct Latency {
 pub struct ServerMetrics {
     pub name: String,
     pub requests: u64,
+    pub failed: u64,
     pub utilisation: f64,
     pub weight: u32,
     pub busy: usize,
@@ -682,6 +687,7 @@ impl Balancer {
         }
         if !self.servers[s].up {
             self.to_dead += counted as u64;
+            self.servers[s].failed += counted as u64;
             self.fail(counted);
             if !self.dead_reported[s] {
                 self.dead_reported[s] = true;
@@ -751,6 +757,7 @@ impl Balancer {
             .queue_limit
             .is_some_and(|l| self.servers[s].queue.len() >= l)
         {
+            self.servers[s].failed += u64::from(req.counted);
             self.fail(req.counted);
         } else {
             self.servers[s].queue.push_back(req);
@@ -797,6 +804,8 @@ pub enum BalancerAction {
     Policy(Policy),
     Sessions(SessionStore),
     Arrival(f64),
+    /// Every server's service rate μ (a bigger or smaller machine), requests per second.
+    Service(f64),
     /// The arrival rate ×factor for a number of seconds.
     Spike(f64, f64),
     Health(HealthCheck),
@@ -854,6 +863,15 @@ impl BalancerAction {
                 let r = num(r)?;
                 positive_rate("the arrival rate", r)?;
                 BalancerAction::Arrival(r)
+            }
+            ["service", r] => {
+                let r = num(r)?;
+                if !(r > 0.0 && r <= 1e6) {
+                    return Err(format!(
+                        "the service rate must be above 0 and at most 1,000,000 (got {r})"
+                    ));
+                }
+                BalancerAction::Service(r)
             }
             ["spike", f, d] => {
                 let (f, d) = (num(f)?, parse_time(d)? as f64 / US_PER_S);
@@ -1016,6 +1034,12 @@ impl Balancer {
                 self.rate = *r;
                 self.reschedule_arrival();
             }
+            BalancerAction::Service(r) => {
+                // Requests in service finish at the old speed; the next ones use the new one.
+                self.config.service = *r;
+                self.log
+                    .push(self.now, format!("every server now serves {r} requests/s"), false);
+            }
             BalancerAction::Spike(f, d) => {
                 self.rate = self.config.arrival * f;
                 self.queue.retain(|e| !matches!(e, Event::SpikeEnd));
@@ -1067,6 +1091,7 @@ impl Balancer {
         }
         let s = usize::from(self.route(req.user));
         if !self.servers[s].up {
+            self.servers[s].failed += u64::from(req.counted);
             self.fail(req.counted);
         } else {
             self.enqueue(s, req);
@@ -1155,7 +1180,9 @@ impl Balancer {
         } else {
             0
         };
-        self.failed += counted_busy + lost.iter().filter(|r| r.counted).count() as u64;
+        let here = counted_busy + lost.iter().filter(|r| r.counted).count() as u64;
+        self.servers[s].failed += here;
+        self.failed += here;
         busy + lost.len()
     }
 
@@ -1354,6 +1381,7 @@ impl Balancer {
                 ServerMetrics {
                     name: s.name.clone(),
                     requests: s.requests,
+                    failed: s.failed,
                     utilisation: if window > 0.0 {
                         round6(busy / (window * self.config.concurrency as f64))
                     } else {
@@ -1463,6 +1491,10 @@ mod tests {
             m.requests_to_dead_server
         );
         assert_eq!(b.anomalies()[0].kind, "request_to_dead_server");
+        // Sent to s2 while it was dead, or cut off in it by the crash: every failure was on s2.
+        assert_eq!(m.per_server[1].failed, m.failed);
+        assert!(m.failed >= m.requests_to_dead_server);
+        assert_eq!(m.per_server[0].failed + m.per_server[2].failed, 0);
         b.apply_text("revive s2").unwrap();
         b.run_until(80 * 1_000_000);
         assert!(
@@ -1510,6 +1542,36 @@ mod tests {
         };
         assert_eq!(failed(30.0), 0);
         assert!(failed(0.0) > 0, "at 93% load s1 holds requests when it is cut off");
+    }
+
+    #[test]
+    fn a_faster_machine_raises_capacity_and_cuts_response_time() {
+        // One server at λ 15, μ 10 is unstable; at μ 20 it is an M/M/1 at ρ 0.75 with a mean
+        // response of 1/(μ − λ) = 200 ms (Kleinrock, Queueing Systems I, §3.2). 20,000 requests
+        // after the switch: within 10% of it.
+        let mut b = Balancer::new(BalancerConfig {
+            servers: 1,
+            arrival: 15.0,
+            ..BalancerConfig::default()
+        })
+        .unwrap();
+        assert!(!b.metrics().stable);
+        b.apply_text("service 20").unwrap();
+        assert!(b.metrics().stable);
+        assert!((b.capacity() - 20.0).abs() < 1e-9);
+        let mut fresh = Balancer::new(BalancerConfig {
+            servers: 1,
+            arrival: 15.0,
+            service: 20.0,
+            requests: Some(20_000),
+            warmup: 2_000,
+            ..BalancerConfig::default()
+        })
+        .unwrap();
+        fresh.run_to_completion();
+        let mean = fresh.metrics().response_ms.mean;
+        assert!((mean - 200.0).abs() < 20.0, "{mean}");
+        assert!(b.apply_text("service 0").is_err());
     }
 
     #[test]

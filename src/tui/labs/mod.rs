@@ -1,6 +1,8 @@
 //! The Labs screen: every live engine, opened as a sandbox. Each lab's own UI lives beside it,
 //! in `labs/<lab>.rs`.
 
+pub mod autoscale;
+pub mod balancer;
 pub mod cache;
 pub mod cdn;
 pub mod consensus;

@@ -35,6 +35,22 @@ fn points(lab: &dyn Lab, series: usize, columns: usize) -> Vec<(f64, f64)> {
 /// the state on screen in `color`, the part scrubbed back over dimmed, and a marker at now.
 /// `unit` follows the numbers in the title (`ms`, `%`, …).
 pub fn time_chart(frame: &mut Frame, area: Rect, lab: &dyn Lab, name: &str, unit: &str, color: Color, theme: &Theme) {
+    time_chart_with_levels(frame, area, lab, name, unit, color, &[], theme);
+}
+
+/// `time_chart` with horizontal dashed lines at `levels` (a policy's thresholds, a target),
+/// kept inside the y range even when the data stay below them.
+#[allow(clippy::too_many_arguments)]
+pub fn time_chart_with_levels(
+    frame: &mut Frame,
+    area: Rect,
+    lab: &dyn Lab,
+    name: &str,
+    unit: &str,
+    color: Color,
+    levels: &[f64],
+    theme: &Theme,
+) {
     if area.height < 3 || area.width < 10 {
         return;
     }
@@ -47,11 +63,13 @@ pub fn time_chart(frame: &mut Frame, area: Rect, lab: &dyn Lab, name: &str, unit
     let now_t = now_sample.map_or(0.0, |s| s.time_ms as f64);
     let now_v = now_sample.and_then(|s| s.values.get(series).copied()).unwrap_or(0.0);
     let t_max = pts.last().map_or(1.0, |p| p.0).max(1.0);
-    let v_max = pts.iter().map(|p| p.1).fold(0.0, f64::max).max(1e-9);
+    let data_max = pts.iter().map(|p| p.1).fold(0.0, f64::max);
+    let v_max = levels.iter().copied().fold(data_max, f64::max).max(1e-9);
+    let levels = levels.to_vec();
     let title = Line::from(vec![
         Span::styled(format!("{name} "), theme.title),
         Span::styled(
-            format!("now {} {unit} · max {} {unit}", short(now_v), short(v_max)),
+            format!("now {} {unit} · max {} {unit}", short(now_v), short(data_max)),
             theme.dim,
         ),
     ]);
@@ -72,6 +90,19 @@ pub fn time_chart(frame: &mut Frame, area: Rect, lab: &dyn Lab, name: &str, unit
         .x_bounds([0.0, t_max])
         .y_bounds([0.0, v_max * 1.05])
         .paint(move |ctx| {
+            for &y in &levels {
+                // Dashed, so the level reads as a rule rather than data.
+                let n = 40;
+                for i in (0..n).step_by(2) {
+                    ctx.draw(&CanvasLine {
+                        x1: t_max * i as f64 / n as f64,
+                        y1: y,
+                        x2: t_max * (i + 1) as f64 / n as f64,
+                        y2: y,
+                        color: dim,
+                    });
+                }
+            }
             for w in pts.windows(2) {
                 let c = if w[1].0 <= now_t { past } else { dim };
                 ctx.draw(&CanvasLine {
