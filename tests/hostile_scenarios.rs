@@ -206,3 +206,40 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A timed lab's scenario is refused when its ticks would simulate too much at the rates its
+/// config and actions allow (20 million events, a few seconds of work), and opens when they
+/// would not: the same file minus the long tick loads at once.
+#[test]
+fn timed_scenarios_that_would_simulate_for_minutes_are_refused() {
+    let heavy = [
+        ("replication", "mode = \"async\"", "load 10000 100000", "tick 3600000"),
+        ("balancer", "arrival = 1e9", "arrival 10", "tick 60000"),
+        (
+            "queue",
+            "model = \"log\"\n[config.log]\nrate = 100000000",
+            "rate 5",
+            "tick 600000",
+        ),
+        ("election", "heartbeat_ms = 1", "heal", "tick 100000000"),
+        ("cap", "rate = 1000\nnodes = 9", "heal", "tick 100000000"),
+    ];
+    for (lab, config, action, tick) in heavy {
+        let text = format!("lab = \"{lab}\"\nactions = [\"{action}\", \"{tick}\"]\n\n[config]\n{config}\n");
+        let started = Instant::now();
+        let err = LabPane::new(lab, Some(&text))
+            .err()
+            .unwrap_or_else(|| panic!("{lab} opened"));
+        assert!(err.contains("at most 20000000"), "{lab}: {err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{lab} took {:?}",
+            started.elapsed()
+        );
+        let light = format!("lab = \"{lab}\"\nactions = [\"{action}\", \"tick 100\"]\n\n[config]\n{config}\n");
+        // At a billion requests (or 100 million records) a second even 100 ms is too much.
+        if lab != "balancer" && lab != "queue" {
+            LabPane::new(lab, Some(&light)).unwrap_or_else(|e| panic!("{lab}: {e}"));
+        }
+    }
+}

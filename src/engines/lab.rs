@@ -22,6 +22,13 @@ pub trait Engine: Sized {
     /// balancer measured in seconds, more for an engine whose story takes a day (the clock's
     /// ticks still log simulated time, so replay is unchanged).
     const TIME_SCALE: u64 = 1;
+    /// An upper bound on the events one simulated second costs with this config and these
+    /// actions (timed engines). A scenario whose ticks would cost more than
+    /// `MAX_SCENARIO_EVENTS` is refused before it is replayed, so a shared file cannot keep the
+    /// app busy for minutes. Engines whose rates a config can raise say so here.
+    fn event_rate(_config: &Self::Config, _actions: &[String]) -> f64 {
+        1_000.0
+    }
     /// The engine's logical time, in milliseconds.
     fn now_ms(&self) -> u64 {
         0
@@ -438,11 +445,45 @@ fn check_text(text: &str) -> Result<(), String> {
 /// Builds a session from a scenario's TOML (a `[config]` table and optional `actions`).
 pub fn from_scenario<E: Engine + 'static>(id: &'static str, toml_text: &str) -> Result<Box<dyn Lab>, String> {
     let s: Scenario<E::Config> = parse_bounded(toml_text)?;
+    if E::TIMED {
+        bound_events(&s.actions, E::event_rate(&s.config, &s.actions))?;
+    }
     let mut session = Session::<E>::new(id, s.config)?;
     for a in &s.actions {
         session.apply(a).map_err(|e| format!("action {a:?}: {e}"))?;
     }
     Ok(Box::new(session))
+}
+
+/// The most simulated events a scenario may ask a timed lab to replay: a few seconds of work.
+pub const MAX_SCENARIO_EVENTS: f64 = 20_000_000.0;
+
+/// Refuses a scenario whose ticks at `per_s` events per second come to more than
+/// `MAX_SCENARIO_EVENTS` (the replay cost is the events simulated, not the actions).
+pub fn bound_events(actions: &[String], per_s: f64) -> Result<(), String> {
+    let ms: f64 = actions
+        .iter()
+        .filter_map(|a| a.strip_prefix("tick ")?.trim().parse::<f64>().ok())
+        .sum();
+    let events = ms / 1000.0 * per_s;
+    if events > MAX_SCENARIO_EVENTS || events.is_nan() {
+        return Err(format!(
+            "the scenario simulates about {events:.0} events ({:.0} s at {per_s:.0}/s): at most {MAX_SCENARIO_EVENTS:.0}",
+            ms / 1000.0
+        ));
+    }
+    Ok(())
+}
+
+/// The largest number given as word `index` of the actions that start with `verb` (`load 100
+/// 1000` has 100 as word 1), or 0 when none does: how high an action can raise a rate.
+pub fn largest_arg(actions: &[String], verb: &str, index: usize) -> f64 {
+    actions
+        .iter()
+        .filter(|a| a.split_whitespace().next() == Some(verb))
+        .filter_map(|a| a.split_whitespace().nth(index)?.parse::<f64>().ok())
+        .filter(|x| x.is_finite())
+        .fold(0.0, f64::max)
 }
 
 /// A scenario's TOML error with the line it is on (a file's line, for a scenario file), in

@@ -83,6 +83,11 @@ impl Autoscaler {
 impl Engine for Autoscaler {
     type Config = AutoscaleConfig;
     const TIMED: bool = true;
+
+    // The group is evaluated in one-second steps whatever the traffic, and a day is its story.
+    fn event_rate(_c: &AutoscaleConfig, _actions: &[String]) -> f64 {
+        10.0
+    }
     // One second of playback is ten simulated minutes, so a day plays in under two and a half
     // minutes at ×1 and in seconds at ×64; ticks still log simulated milliseconds.
     const TIME_SCALE: u64 = 600;

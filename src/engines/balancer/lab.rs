@@ -11,6 +11,14 @@ impl Engine for Balancer {
     type Config = BalancerConfig;
     const TIMED: bool = true;
 
+    // Each request arrives, may queue, and departs; `arrival R` and `spike F D` raise the rate.
+    fn event_rate(c: &BalancerConfig, actions: &[String]) -> f64 {
+        use crate::engines::lab::largest_arg;
+        let arrival = c.arrival.max(largest_arg(actions, "arrival", 1));
+        let spike = largest_arg(actions, "spike", 1).max(1.0);
+        3.0 * arrival * spike + 10.0 * c.servers as f64 + 1_000.0
+    }
+
     fn build(config: &BalancerConfig) -> Result<Balancer, String> {
         Balancer::new(config.clone())
     }

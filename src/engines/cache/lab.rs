@@ -7,6 +7,10 @@ impl Engine for CacheLab {
     type Config = CacheLabConfig;
     const TIMED: bool = true;
 
+    fn event_rate(c: &CacheLabConfig, actions: &[String]) -> f64 {
+        cache_rate(c, actions)
+    }
+
     fn build(config: &CacheLabConfig) -> Result<CacheLab, String> {
         CacheLab::new(config.clone())
     }
@@ -42,26 +46,7 @@ impl Engine for CacheLab {
     }
 }
 
-/// The most simulated events a scenario may ask a timed lab of this family to replay: about
-/// a few seconds of work, so a shared file cannot keep the app busy for minutes.
-pub const MAX_SCENARIO_EVENTS: f64 = 20_000_000.0;
-
-/// Refuses a scenario whose ticks at `per_s` events per second come to more than
-/// `MAX_SCENARIO_EVENTS` (the replay cost is the events simulated, not the actions).
-pub fn bound_events(actions: &[String], per_s: f64) -> Result<(), String> {
-    let ms: f64 = actions
-        .iter()
-        .filter_map(|a| a.strip_prefix("tick ")?.trim().parse::<f64>().ok())
-        .sum();
-    let events = ms / 1000.0 * per_s;
-    if events > MAX_SCENARIO_EVENTS {
-        return Err(format!(
-            "the scenario simulates about {events:.0} events ({:.0} s at {per_s:.0}/s): at most {MAX_SCENARIO_EVENTS:.0}",
-            ms / 1000.0
-        ));
-    }
-    Ok(())
-}
+pub use crate::engines::lab::{bound_events, MAX_SCENARIO_EVENTS};
 
 /// The highest event rate a cache scenario reaches: its config's read rate or a `rate`
 /// action's, plus the most updates per second any setting allows.

@@ -7,6 +7,11 @@ impl Engine for Cdn {
     type Config = CdnConfig;
     const TIMED: bool = true;
 
+    // Requests per second from every user region.
+    fn event_rate(c: &CdnConfig, _actions: &[String]) -> f64 {
+        c.rate * c.users.len() as f64
+    }
+
     fn build(config: &CdnConfig) -> Result<Cdn, String> {
         Cdn::new(config.clone())
     }

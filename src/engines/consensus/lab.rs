@@ -87,6 +87,12 @@ impl Engine for Raft {
     type Config = RaftConfig;
     const TIMED: bool = true;
 
+    // Heartbeats go from every node to every other at the heartbeat interval at most.
+    fn event_rate(c: &RaftConfig, _actions: &[String]) -> f64 {
+        let n = c.nodes as f64;
+        n * n * 1000.0 / c.heartbeat_ms.max(1) as f64 + 1_000.0
+    }
+
     fn build(config: &RaftConfig) -> Result<Raft, String> {
         Raft::new(config.clone())
     }
@@ -190,6 +196,12 @@ pub const ELECTION: LabInfo = LabInfo {
 impl Engine for Cap {
     type Config = CapConfig;
     const TIMED: bool = true;
+
+    // Each request may fan out to every replica and back.
+    fn event_rate(c: &CapConfig, _actions: &[String]) -> f64 {
+        let n = c.nodes as f64;
+        2.0 * c.rate * n * n + 1_000.0
+    }
 
     fn build(config: &CapConfig) -> Result<Cap, String> {
         Cap::new(config.clone())
@@ -322,6 +334,12 @@ pub const QUORUM: LabInfo = LabInfo {
 impl Engine for Voter {
     type Config = VoterConfig;
     const TIMED: bool = true;
+
+    // Anti-entropy compares every pair of nodes at its interval.
+    fn event_rate(c: &VoterConfig, _actions: &[String]) -> f64 {
+        let n = c.nodes as f64;
+        n * n * 1000.0 / c.anti_entropy_ms.max(1) as f64 + 1_000.0
+    }
 
     fn build(config: &VoterConfig) -> Result<Voter, String> {
         Voter::new(config.clone())

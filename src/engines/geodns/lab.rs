@@ -7,6 +7,11 @@ impl Engine for GeoDns {
     type Config = GeoDnsConfig;
     const TIMED: bool = true;
 
+    // Requests per second from every user region.
+    fn event_rate(c: &GeoDnsConfig, _actions: &[String]) -> f64 {
+        c.rate * c.users.len() as f64
+    }
+
     fn build(config: &GeoDnsConfig) -> Result<GeoDns, String> {
         GeoDns::new(config.clone())
     }

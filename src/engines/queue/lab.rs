@@ -8,6 +8,14 @@ impl Engine for Queue {
     type Config = QueueConfig;
     const TIMED: bool = true;
 
+    // Each message arrives, is delivered and acked (more with retries); `rate R` raises the log's
+    // production rate.
+    fn event_rate(c: &QueueConfig, actions: &[String]) -> f64 {
+        use crate::engines::lab::largest_arg;
+        let log = c.log.rate.max(largest_arg(actions, "rate", 1)) + c.log.consume_rate;
+        4.0 * c.work.arrival_rate + 2.0 * log + 1_000.0
+    }
+
     fn build(config: &QueueConfig) -> Result<Queue, String> {
         Queue::new(config)
     }

@@ -8,6 +8,16 @@ impl Engine for Replication {
     type Config = ReplicationConfig;
     const TIMED: bool = true;
 
+    // Each write reaches every replica and is acknowledged; each read is one event; heartbeats
+    // go to every replica. `load W R` raises the rates.
+    fn event_rate(c: &ReplicationConfig, actions: &[String]) -> f64 {
+        use crate::engines::lab::largest_arg;
+        let writes = c.write_rate.max(largest_arg(actions, "load", 1));
+        let reads = c.read_rate.max(largest_arg(actions, "load", 2));
+        let beats = c.replicas as f64 * 1000.0 / c.heartbeat_ms.max(1.0);
+        writes * (2.0 * c.replicas as f64 + 2.0) + 2.0 * reads + beats + 1_000.0
+    }
+
     fn build(config: &ReplicationConfig) -> Result<Replication, String> {
         Replication::new(config.clone())
     }
