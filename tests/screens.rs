@@ -460,3 +460,25 @@ fn footers_keep_their_help_key_at_60x18() {
     let screen = draw(&mut app, 60, 18);
     assert!(screen.lines().last().unwrap().contains("? more"), "{screen}");
 }
+
+/// The Labs screen scrolls to the selected lab on a short terminal and says how many it hides;
+/// at 120×40 every lab fits.
+#[test]
+fn the_labs_list_follows_the_selection_at_80x24() {
+    let labs = sdlab::engines::lab::registry();
+    let mut app = common::app();
+    press(&mut app, "b");
+    let screen = draw(&mut app, 80, 24);
+    assert!(screen.contains("› Sharding ring"), "{screen}");
+    assert!(screen.contains("↓"), "the hidden labs are counted:\n{screen}");
+    press(&mut app, &"<down> ".repeat(labs.len() - 1));
+    let screen = draw(&mut app, 80, 24);
+    let last = labs.last().unwrap().title;
+    assert!(screen.contains(&format!("› {last}")), "{screen}");
+    assert!(screen.contains("↓ 0 more"), "{screen}");
+    let mut app = common::app();
+    press(&mut app, "b");
+    let screen = draw(&mut app, 120, 40);
+    assert!(labs.iter().all(|l| screen.contains(l.title)), "{screen}");
+    assert!(!screen.contains("more"), "{screen}");
+}

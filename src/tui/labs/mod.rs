@@ -22,7 +22,7 @@ use ratatui::Frame;
 use super::app::{App, Cmd};
 use super::keys::{hint, KeyHint};
 use super::lab::LabPane;
-use super::view::{panel, text_column};
+use super::view::{list_window, panel, text_column, truncate};
 use crate::engines::lab::registry;
 
 #[derive(Default)]
@@ -61,16 +61,29 @@ impl LabList {
             ),
             Line::default(),
         ];
-        for (i, info) in registry().iter().enumerate() {
+        let column = text_column(inner);
+        let width = usize::from(column.width);
+        // Two lines a lab; the list scrolls to the selection and says what it hides, so every
+        // lab stays reachable on a short terminal.
+        let len = registry().len();
+        let shown = usize::from(column.height).saturating_sub(lines.len() + 1) / 2;
+        let (start, end) = list_window(self.selected, len, shown.max(1));
+        for (i, info) in registry().iter().enumerate().take(end).skip(start) {
             let sel = i == self.selected;
             lines.push(Line::from(vec![
                 Span::styled(if sel { "› " } else { "  " }, t.accent),
                 Span::styled(info.title, if sel { t.selected } else { t.title }),
                 Span::styled(format!("  ({})", info.id), t.dim),
             ]));
-            lines.push(Line::styled(format!("    {}", info.summary), t.dim));
+            lines.push(Line::styled(truncate(&format!("    {}", info.summary), width), t.dim));
         }
-        frame.render_widget(Paragraph::new(lines), text_column(inner));
+        if start > 0 || end < len {
+            lines.push(Line::styled(
+                format!("  ↑ {} more · ↓ {} more", start, len - end),
+                t.dim,
+            ));
+        }
+        frame.render_widget(Paragraph::new(lines), column);
     }
 }
 
