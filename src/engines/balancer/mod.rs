@@ -1213,7 +1213,11 @@ impl Balancer {
         self.dead_reported[s] = false;
         self.log.push(
             self.now,
-            format!("{} crashed ({dropped} requests in it failed)", self.servers[s].name),
+            format!(
+                "{} crashed ({dropped} request{} in it failed)",
+                self.servers[s].name,
+                if dropped == 1 { "" } else { "s" }
+            ),
             true,
         );
         self.lose_sessions(s, "crashed");
