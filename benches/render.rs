@@ -27,7 +27,7 @@ fn bench(c: &mut Criterion) {
         ("help", "?"),
         (
             "replication lab, busy",
-            "b <down> <down> <down> <down> <down> <enter> L . . . . . . . . . . . . . . . . . . . .",
+            "b <down> <down> <down> <down> <down> <down> <enter> L . . . . . . . . . . . . . . . . . . . .",
         ),
         (
             "multi-master lab",

@@ -540,6 +540,7 @@ pub fn registry() -> &'static [LabInfo] {
         super::ring::lab::LAB,
         super::balancer::lab::LAB,
         super::autoscale::lab::LAB,
+        super::autoscale::cost_lab::LAB,
         super::cache::lab::LAB,
         super::cdn::lab::LAB,
         super::replication::lab::LAB,

@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod cost;
+pub mod cost_lab;
 pub mod lab;
 
 use std::collections::VecDeque;

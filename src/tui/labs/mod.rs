@@ -6,6 +6,7 @@ pub mod balancer;
 pub mod cache;
 pub mod cdn;
 pub mod consensus;
+pub mod cost;
 pub mod geodns;
 pub mod multimaster;
 pub mod queue;
