@@ -286,3 +286,37 @@ fn many_servers_keep_the_selected_one_on_screen() {
     assert!(screen.contains("›s15"), "{screen}");
     assert!(screen.contains("/15"), "says how many there are:\n{screen}");
 }
+
+/// The dots on the servers are the last six requests: round robin over three servers gives each
+/// two; a crashed server keeps taking them until the health check ejects it, then none.
+#[test]
+fn request_dots_follow_the_traffic() {
+    let mut app = open("balancer", 120, 40);
+    press(&mut app, ". . . . . . . . . .");
+    let b = balancer(&app);
+    let names: Vec<String> = b.metrics().per_server.iter().map(|s| s.name.clone()).collect();
+    let dots: Vec<usize> = names.iter().map(|n| b.recently_routed_to(n)).collect();
+    assert_eq!(dots.iter().sum::<usize>(), sdlab::engines::balancer::RECENT_ROUTED);
+    assert!(dots.iter().all(|&d| d == 2), "round robin spreads evenly: {dots:?}");
+    press(&mut app, "x");
+    let crashed = balancer(&app)
+        .metrics()
+        .per_server
+        .iter()
+        .find(|s| !s.up)
+        .map(|s| s.name.clone())
+        .expect("x crashed the selected server");
+    press(&mut app, ". . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . .");
+    let b = balancer(&app);
+    let out = b
+        .metrics()
+        .per_server
+        .iter()
+        .any(|s| s.name == crashed && !s.in_rotation);
+    assert!(out, "the health check ejected {crashed}");
+    assert_eq!(
+        b.recently_routed_to(&crashed),
+        0,
+        "no request goes to an ejected server"
+    );
+}

@@ -448,6 +448,9 @@ pub struct TheoryMs {
     pub response_ms: f64,
 }
 
+/// Requests the lab shows as dots on the servers they went to.
+pub const RECENT_ROUTED: usize = 6;
+
 #[derive(Clone)]
 pub struct Balancer {
     pub config: BalancerConfig,
@@ -480,6 +483,8 @@ pub struct Balancer {
     anomalies: Anomalies,
     /// The server the latest request was sent to.
     last_routed: Option<u16>,
+    /// The servers the last few requests went to, oldest first: the lab draws them as dots.
+    recent: std::collections::VecDeque<u16>,
     /// Whether an anomaly of this outage was already written per server (one line per outage).
     dead_reported: Vec<bool>,
 }
@@ -516,6 +521,7 @@ impl Balancer {
             anomalies: Anomalies::default(),
             dead_reported: vec![false; config.servers],
             last_routed: None,
+            recent: std::collections::VecDeque::with_capacity(RECENT_ROUTED),
             config,
         };
         b.rebuild_rotation();
@@ -680,7 +686,7 @@ impl Balancer {
             return;
         }
         let server = self.route(user);
-        self.last_routed = Some(server);
+        self.routed(server);
         let s = usize::from(server);
         if counted {
             self.servers[s].requests += 1;
@@ -776,7 +782,7 @@ impl Balancer {
                     self.servers[i].requests += 1;
                 }
                 self.shared_cursor = (start + k + 1) % n;
-                self.last_routed = Some(i as u16);
+                self.routed(i as u16);
                 self.start(i, req, false);
                 return;
             }
@@ -1305,6 +1311,22 @@ impl Balancer {
     pub fn now(&self) -> Micros {
         self.now
     }
+    fn routed(&mut self, server: u16) {
+        self.last_routed = Some(server);
+        if self.recent.len() == RECENT_ROUTED {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(server);
+    }
+
+    /// How many of the last `RECENT_ROUTED` requests went to the server named `name`.
+    pub fn recently_routed_to(&self, name: &str) -> usize {
+        self.recent
+            .iter()
+            .filter(|&&s| self.servers[usize::from(s)].name == name)
+            .count()
+    }
+
     /// The name of the server the latest request went to (None before the first).
     pub fn last_routed(&self) -> Option<&str> {
         self.last_routed.map(|s| self.servers[usize::from(s)].name.as_str())

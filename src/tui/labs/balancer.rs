@@ -20,7 +20,7 @@ use crate::tui::lab::{LabKey, LabUi};
 pub const LEGEND: &[(&str, &str)] = &[
     (
         "LB",
-        "the balancer and its routing policy; • marks the server the latest request went to",
+        "the balancer and its routing policy; each • on a server is one of the last six requests it took",
     ),
     (
         "column",
@@ -357,7 +357,6 @@ fn column_lines(
     let scale = shown.iter().map(|(_, s)| s.busy + s.queued).max().unwrap_or(0).max(4);
     // Flashes twice a simulated second, so a paused lab shows one phase and snapshots are stable.
     let flash_on = (b.now() / 500_000).is_multiple_of(2);
-    let last = b.last_routed();
     let mut lines: Vec<Vec<Span<'static>>> = vec![Vec::new(); rows];
     let lb_w = usize::from(LB_W);
     let lb_rows = [
@@ -379,9 +378,15 @@ fn column_lines(
         let sel = *k == selected;
         let style_name = if sel { theme.selected } else { theme.title };
         let mut cells: Vec<(String, Style)> = Vec::with_capacity(rows);
-        let mark = if last == Some(s.name.as_str()) { "•" } else { " " };
+        // One dot per recent request this server took: as the clock runs they move from server
+        // to server the way the policy spreads the traffic.
+        let dots = "•".repeat(b.recently_routed_to(&s.name).min(3));
         cells.push((
-            format!("{}{}{}", if sel { "›" } else { " " }, truncate(&s.name, w - 3), mark),
+            format!(
+                "{}{}{dots:<3}",
+                if sel { "›" } else { " " },
+                truncate(&s.name, w.saturating_sub(5).max(1))
+            ),
             style_name,
         ));
         let failing = !s.up && s.in_rotation;
