@@ -131,7 +131,7 @@ fn quiz_answers_survive_a_restart() {
     s.send("q");
     s.wait_for("home", |sc| sc.contains("Modules"));
     s.send("q");
-    wait_exit(&mut s);
+    s.wait_exit();
 
     let s = Session::start(home.path());
     s.wait_for("home", |sc| sc.contains("Quiz (t)"));
@@ -150,14 +150,6 @@ fn new_count(screen: &str) -> usize {
         .expect("quiz line on home");
     let before_new = line.split(" new").next().unwrap();
     before_new.rsplit(' ').next().unwrap().trim().parse().unwrap()
-}
-
-fn wait_exit(s: &mut Session) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while s.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "sdlab did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -182,7 +174,7 @@ fn a_lesson_goal_ticks_as_the_lab_is_driven_and_the_place_is_kept() {
     s.send("q");
     s.wait_for("home", |sc| sc.contains("Modules"));
     s.send("q");
-    wait_exit(&mut s);
+    s.wait_exit();
 
     let mut s = Session::start(home.path());
     s.wait_for("home", |sc| sc.contains("Modules"));
@@ -191,7 +183,7 @@ fn a_lesson_goal_ticks_as_the_lab_is_driven_and_the_place_is_kept() {
         sc.contains("Virtual nodes") && sc.contains("Step 1 of")
     });
     s.send("\x03");
-    wait_exit(&mut s);
+    s.wait_exit();
 }
 
 #[test]
@@ -199,30 +191,7 @@ fn a_prediction_is_typed_then_the_lab_measures_it_in_a_real_terminal() {
     let home = tempfile::tempdir().unwrap();
     let mut s = Session::start(home.path());
     s.wait_for("home", |sc| sc.contains("Modules"));
-    s.send("\x10");
-    s.wait_for("go to anything", |sc| sc.contains("Go to anything"));
-    s.send("hash and modulo sharding");
-    s.wait_for("the lesson among the results", |sc| {
-        sc.contains("sharding/04-hash-and-modulo-sharding")
-    });
-    // Move the selection down to the lesson, wherever the ranking puts it.
-    // The selected result is the line marked › that is not the query field (which has a cursor).
-    let selected = |sc: &str| {
-        sc.lines()
-            .find(|l| l.contains('›') && !l.contains('▏'))
-            .unwrap_or("")
-            .to_string()
-    };
-    for _ in 0..10 {
-        let now = selected(&s.screen());
-        if now.contains("sharding/04-hash") {
-            break;
-        }
-        s.send("\x1b[B");
-        s.wait_for("the selection to move", |sc| selected(sc) != now);
-    }
-    s.send("\r");
-    s.wait_for("the lesson", |sc| sc.contains("Step 1 of"));
+    s.open_lesson("hash and modulo sharding", "sharding/04-hash-and-modulo-sharding");
     s.send("nnn");
     s.wait_for("the question", |sc| sc.contains("Predict first"));
     s.send("0.8\r");
@@ -232,7 +201,7 @@ fn a_prediction_is_typed_then_the_lab_measures_it_in_a_real_terminal() {
         sc.contains("the lab measured") && sc.contains("✓")
     });
     s.send("\x03");
-    wait_exit(&mut s);
+    s.wait_exit();
     let state = std::fs::read_to_string(home.path().join("state.toml")).unwrap();
     assert!(
         state.contains("\"sharding/04-hash-and-modulo-sharding#1\" = 0.8"),

@@ -71,4 +71,39 @@ impl Session {
         self.writer.write_all(bytes.as_bytes()).unwrap();
         self.writer.flush().unwrap();
     }
+
+    /// Waits up to 10 s for the process to end.
+    pub fn wait_exit(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "sdlab did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Opens the lesson `id` through Go to anything by typing `query`, moving the selection onto
+    /// it wherever the ranking puts it, and waits for its first step.
+    pub fn open_lesson(&mut self, query: &str, id: &str) {
+        self.send("\x10");
+        self.wait_for("go to anything", |sc| sc.contains("Go to anything"));
+        self.send(query);
+        self.wait_for("the lesson among the results", |sc| sc.contains(id));
+        // The selected result is the line marked › that is not the query field (it has a cursor).
+        let selected = |sc: &str| {
+            sc.lines()
+                .find(|l| l.contains('›') && !l.contains('▏'))
+                .unwrap_or("")
+                .to_string()
+        };
+        for _ in 0..10 {
+            let now = selected(&self.screen());
+            if now.contains(id) {
+                break;
+            }
+            self.send("\x1b[B");
+            self.wait_for("the selection to move", |sc| selected(sc) != now);
+        }
+        self.send("\r");
+        self.wait_for("the lesson", |sc| sc.contains("Step 1 of"));
+    }
 }
