@@ -61,11 +61,7 @@ fn cache_rate(config: &CacheLabConfig, actions: &[String]) -> f64 {
 fn build(config: Option<&str>) -> Result<Box<dyn Lab>, String> {
     match config {
         None => Ok(Box::new(Session::<CacheLab>::new("cache", CacheLabConfig::default())?)),
-        Some(text) => {
-            let (c, actions): (CacheLabConfig, Vec<String>) = crate::engines::lab::read_scenario(text)?;
-            bound_events(&actions, cache_rate(&c, &actions))?;
-            from_scenario::<CacheLab>("cache", text)
-        }
+        Some(text) => from_scenario::<CacheLab>("cache", text),
     }
 }
 
