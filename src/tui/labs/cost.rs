@@ -91,12 +91,17 @@ fn draw(frame: &mut Frame, area: Rect, c: &CostLab, theme: &Theme) {
     let r = &c.report;
     let rps = |x: f64| format!("{} req/s", grouped(x.round() as usize));
     let mut lines = vec![
+        // The break-even shows once the load is past it: a lesson asks for it as a prediction.
         Line::styled(
             format!(
-                "load {} · small server {} · break-even {} · ceiling {}",
+                "load {} · small server {}{} · ceiling {}",
                 rps(r.load),
                 grouped(r.per_server.round() as usize),
-                grouped(r.break_even_load.round() as usize),
+                if r.load > r.break_even_load {
+                    format!(" · break-even {}", grouped(r.break_even_load.round() as usize))
+                } else {
+                    String::new()
+                },
                 rps(r.vertical.ceiling)
             ),
             theme.title,
@@ -121,7 +126,7 @@ fn draw(frame: &mut Frame, area: Rect, c: &CostLab, theme: &Theme) {
                 if r.horizontal.servers == 1 { "" } else { "s" },
                 money(r.horizontal.cost),
                 if r.horizontal.spof {
-                    " · one server: still a single point of failure"
+                    " · one server: no redundancy"
                 } else {
                     ""
                 }
